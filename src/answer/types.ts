@@ -1,0 +1,26 @@
+/** A verbatim excerpt: `text`, less any leading/trailing `…`, is exactly `file.slice(start, end)`. */
+export interface Quote {
+  readonly text: string;
+  readonly source: { readonly id: string; readonly title: string; readonly path: string; readonly date?: string };
+  readonly start: number;
+  readonly end: number;
+  /** 1-based line of the source file where the quote starts. */
+  readonly line: number;
+  /** Retrieval score; higher is better, comparable only within one answer. */
+  readonly score: number;
+}
+
+export interface Answer {
+  readonly question: string;
+  readonly answered: boolean;
+  readonly quotes: Quote[];
+  /** Why there are no quotes, in words for the asker. */
+  readonly reason?: string;
+  /** More quotes are available past these (asking again with a larger offset returns them). */
+  readonly hasMore: boolean;
+}
+
+export interface AskOptions {
+  /** Skip this many of the best quotes; "More quotes" pages with it. */
+  readonly offset?: number;
+}

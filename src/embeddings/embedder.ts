@@ -1,0 +1,137 @@
+/**
+ * Text embeddings for Docent. The default model runs entirely from the local conversion in
+ * minilmConversion.ts and never touches the network; other model ids are passed to
+ * transformers.js as-is for users who configure one and have Hub access.
+ */
+import {
+  env,
+  pipeline,
+  type FeatureExtractionPipeline,
+  type PreTrainedTokenizer,
+  type Tensor,
+} from '@huggingface/transformers';
+import { ensureConvertedMiniLm, MINILM_MAX_TOKENS } from './minilmConversion.js';
+
+export const DEFAULT_MODEL_ID = 'sentence-transformers/all-MiniLM-L6-v2';
+
+const DEFAULT_DIMENSIONS = 384;
+
+export interface Embedder {
+  readonly modelId: string;
+  readonly dimensions: number;
+  /** Word pieces the model reads before truncating (256 for MiniLM) including [CLS]/[SEP]. */
+  readonly maxTokens: number;
+  /** L2-normalised mean-pooled vectors, one per text, in order. Batches internally. */
+  embed(texts: readonly string[], onProgress?: (done: number, total: number) => void): Promise<number[][]>;
+  /**
+   * Number of word pieces the model would see for this text, including special tokens,
+   * before truncation: a result above `maxTokens` means the tail of the text is ignored.
+   */
+  countTokens(text: string): number;
+  dispose(): Promise<void>;
+}
+
+export interface EmbedderOptions {
+  modelId: string;
+  cacheDir: string;
+  batchSize: number;
+  log?: (msg: string) => void;
+}
+
+export async function loadEmbedder(options: EmbedderOptions): Promise<Embedder> {
+  const { modelId, cacheDir, log } = options;
+  if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
+    throw new Error(`batchSize must be a positive integer, got ${options.batchSize}`);
+  }
+
+  let extractor: FeatureExtractionPipeline;
+  if (modelId === DEFAULT_MODEL_ID) {
+    await ensureConvertedMiniLm(cacheDir, log);
+    env.localModelPath = cacheDir;
+    env.allowLocalModels = true;
+    env.allowRemoteModels = false;
+    extractor = await pipeline('feature-extraction', modelId, { dtype: 'fp32', local_files_only: true });
+  } else {
+    env.allowRemoteModels = true;
+    env.cacheDir = cacheDir;
+    log?.(`Loading embedding model ${modelId}…`);
+    extractor = await pipeline('feature-extraction', modelId);
+  }
+
+  // The pipeline's tokenizer is the one AutoTokenizer loads from the same folder; reusing it
+  // guarantees countTokens agrees with what embed() feeds the model.
+  const tokenizer = extractor.tokenizer;
+  const maxTokens = modelId === DEFAULT_MODEL_ID ? MINILM_MAX_TOKENS : tokenizerLimit(tokenizer);
+
+  const run = async (batch: string[]): Promise<number[][]> => {
+    const output = (await extractor(batch, { pooling: 'mean', normalize: true })) as Tensor;
+    return tensorRows(output);
+  };
+
+  const dimensions = modelId === DEFAULT_MODEL_ID ? DEFAULT_DIMENSIONS : ((await run(['dimension probe']))[0]?.length ?? 0);
+  if (dimensions <= 0) throw new Error(`Embedding model ${modelId} produced no output dimensions`);
+
+  return new PipelineEmbedder(modelId, dimensions, maxTokens, options.batchSize, run, tokenizer, () => extractor.dispose());
+}
+
+/** Sequence-classification style models may not set model_max_length; fall back to BERT's 512. */
+function tokenizerLimit(tokenizer: PreTrainedTokenizer): number {
+  const limit = tokenizer.model_max_length;
+  return Number.isFinite(limit) && limit > 0 && limit < 100_000 ? limit : 512;
+}
+
+function tensorRows(tensor: Tensor): number[][] {
+  const [rows, cols] = tensor.dims as [number, number];
+  const data = tensor.data as Float32Array;
+  const result: number[][] = [];
+  for (let r = 0; r < rows; r++) result.push(Array.from(data.subarray(r * cols, (r + 1) * cols)));
+  return result;
+}
+
+/**
+ * Groups texts of similar length into the same batch (longest first): a batch is padded to its
+ * longest member, so mixing a one-line heading with a full passage wastes most of the compute.
+ * Returns indices into `texts`.
+ */
+export function lengthSortedOrder(texts: readonly string[]): number[] {
+  return texts.map((_, i) => i).sort((a, b) => texts[b]!.length - texts[a]!.length || a - b);
+}
+
+class PipelineEmbedder implements Embedder {
+  constructor(
+    readonly modelId: string,
+    readonly dimensions: number,
+    readonly maxTokens: number,
+    private readonly batchSize: number,
+    private readonly run: (batch: string[]) => Promise<number[][]>,
+    private readonly tokenizer: PreTrainedTokenizer,
+    private readonly disposeModel: () => Promise<void>,
+  ) {}
+
+  async embed(texts: readonly string[], onProgress?: (done: number, total: number) => void): Promise<number[][]> {
+    const total = texts.length;
+    const results = new Array<number[]>(total);
+    const order = lengthSortedOrder(texts);
+    let done = 0;
+    for (let start = 0; start < total; start += this.batchSize) {
+      const indices = order.slice(start, start + this.batchSize);
+      const vectors = await this.run(indices.map((i) => texts[i]!));
+      indices.forEach((original, j) => {
+        const vector = vectors[j];
+        if (!vector) throw new Error(`Embedding model returned ${vectors.length} vectors for ${indices.length} texts`);
+        results[original] = vector;
+      });
+      done += indices.length;
+      onProgress?.(done, total);
+    }
+    return results;
+  }
+
+  countTokens(text: string): number {
+    return this.tokenizer.encode(text).length;
+  }
+
+  dispose(): Promise<void> {
+    return this.disposeModel();
+  }
+}

@@ -1,0 +1,34 @@
+/** Small numeric helpers shared by the ranking stages. */
+
+/** Dot product of `query` with every row of a flat row-major matrix; cosine for unit vectors. */
+export function dotAll(matrix: Float32Array, dimensions: number, query: readonly number[]): Float64Array {
+  const rows = matrix.length / dimensions;
+  const scores = new Float64Array(rows);
+  for (let row = 0; row < rows; row++) {
+    let sum = 0;
+    const offset = row * dimensions;
+    for (let d = 0; d < dimensions; d++) sum += matrix[offset + d]! * query[d]!;
+    scores[row] = sum;
+  }
+  return scores;
+}
+
+/**
+ * 1-based rank of every item by descending score; items scoring `floor` or below get no rank
+ * (Infinity), so a sentence with no keyword in common gains nothing from keyword evidence.
+ */
+export function ranks(scores: Float64Array, floor = -Infinity): Float64Array {
+  const order = [...scores.keys()].filter((i) => scores[i]! > floor).sort((a, b) => scores[b]! - scores[a]!);
+  const result = new Float64Array(scores.length).fill(Infinity);
+  order.forEach((item, position) => {
+    result[item] = position + 1;
+  });
+  return result;
+}
+
+/** Positions of the `k` highest scores, best first. */
+export function topK(scores: ArrayLike<number>, k: number): number[] {
+  return Array.from({ length: scores.length }, (_, i) => i)
+    .sort((a, b) => scores[b]! - scores[a]!)
+    .slice(0, k);
+}

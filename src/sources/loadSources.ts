@@ -1,0 +1,54 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { parseSource, SourceError } from './parseSource.ts';
+import type { LoadedSources, SourceDocument, SourceProblem } from './types.ts';
+
+export interface LoadSourcesOptions {
+  readonly maxBytes: number;
+}
+
+const SOURCE_EXTENSIONS = new Set(['.md', '.markdown', '.txt']);
+
+async function listSourceFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile() && SOURCE_EXTENSIONS.has(path.extname(entry.name).toLowerCase()))
+    .filter((entry) => !entry.name.startsWith('.'))
+    .map((entry) => path.join(entry.parentPath, entry.name))
+    .sort();
+}
+
+function displayPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative.startsWith('..') ? file : relative.split(path.sep).join('/');
+}
+
+/**
+ * Reads every article under `dir`. A file that cannot be used is reported in `problems`
+ * and skipped; it never stops the others from loading.
+ */
+export async function loadSources(dir: string, options: LoadSourcesOptions): Promise<LoadedSources> {
+  const info = await stat(dir).catch(() => undefined);
+  if (!info?.isDirectory()) throw new Error(`Sources folder not found: ${dir}`);
+  const documents: SourceDocument[] = [];
+  const problems: SourceProblem[] = [];
+  for (const file of await listSourceFiles(dir)) {
+    const id = path.relative(dir, file).split(path.sep).join('/');
+    const shown = displayPath(file);
+    try {
+      const { size } = await stat(file);
+      if (size > options.maxBytes) {
+        throw new SourceError(`is ${size.toLocaleString('en')} bytes, over the ${options.maxBytes.toLocaleString('en')}-byte limit (MAX_SOURCE_BYTES)`);
+      }
+      documents.push(parseSource({ id, path: shown, bytes: await readFile(file) }));
+    } catch (error) {
+      if (!(error instanceof SourceError) && !isFsError(error)) throw error;
+      problems.push({ id, path: shown, reason: error.message });
+    }
+  }
+  return { documents, problems };
+}
+
+function isFsError(error: unknown): error is NodeJS.ErrnoException {
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string';
+}

@@ -1,0 +1,83 @@
+import { createHash } from 'node:crypto';
+import matter from 'gray-matter';
+import type { SourceDocument } from './types.ts';
+
+/** Why a file was rejected; the message is shown to the admin as is. */
+export class SourceError extends Error {
+  override name = 'SourceError';
+}
+
+export interface RawSource {
+  readonly id: string;
+  readonly path: string;
+  readonly bytes: Uint8Array;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+function decode(bytes: Uint8Array): string {
+  // NUL bytes never occur in text articles but are typical of binaries that happen to be valid UTF-8.
+  if (bytes.includes(0)) throw new SourceError('looks like a binary file (contains NUL bytes)');
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new SourceError('is not valid UTF-8 text');
+  }
+}
+
+function optionalString(data: Record<string, unknown>, key: string): string | undefined {
+  const value = data[key];
+  if (value === undefined || value === null || value === '') return undefined;
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) throw new SourceError(`front matter "${key}" is not a valid date`);
+    return value.toISOString().slice(0, 10);
+  }
+  if (typeof value === 'string' || typeof value === 'number') return String(value).trim();
+  throw new SourceError(`front matter "${key}" must be text, got ${Array.isArray(value) ? 'a list' : typeof value}`);
+}
+
+function splitFrontMatter(text: string): { data: Record<string, unknown>; bodyStart: number } {
+  if (!/^---[ \t]*\r?\n/.test(text)) return { data: {}, bodyStart: 0 };
+  let parsed: matter.GrayMatterFile<string>;
+  try {
+    // gray-matter caches by input string; an empty options object turns the cache off.
+    parsed = matter(text, {});
+  } catch (error) {
+    const detail = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw new SourceError(`has broken front matter: ${detail}`);
+  }
+  if (parsed.data === null || typeof parsed.data !== 'object' || Array.isArray(parsed.data)) {
+    throw new SourceError('has front matter that is not a set of key: value pairs');
+  }
+  if (!text.endsWith(parsed.content)) throw new SourceError('has front matter that could not be located');
+  return { data: parsed.data as Record<string, unknown>, bodyStart: text.length - parsed.content.length };
+}
+
+function firstHeading(body: string): string | undefined {
+  const match = /^#{1,6}[ \t]+(.+?)[ \t#]*$/m.exec(body);
+  return match?.[1]?.trim() || undefined;
+}
+
+function titleFromFileName(id: string): string {
+  const base = id.split('/').pop() ?? id;
+  return base.replace(/\.(md|markdown|txt)$/i, '').replace(/[-_]+/g, ' ').trim() || base;
+}
+
+/** Turns a file's bytes into a SourceDocument, or throws a SourceError saying what is wrong. */
+export function parseSource(raw: RawSource): SourceDocument {
+  const text = decode(raw.bytes).replace(/^\uFEFF/, '').normalize('NFC');
+  const { data, bodyStart } = splitFrontMatter(text);
+  const body = text.slice(bodyStart);
+  if (body.trim() === '') throw new SourceError('is empty (no text after any front matter)');
+  return {
+    id: raw.id,
+    path: raw.path,
+    title: optionalString(data, 'title') ?? firstHeading(body) ?? titleFromFileName(raw.id),
+    date: optionalString(data, 'date'),
+    outlet: optionalString(data, 'outlet'),
+    url: optionalString(data, 'url'),
+    text,
+    bodyStart,
+    hash: createHash('sha256').update(text).digest('hex'),
+  };
+}

@@ -1,0 +1,29 @@
+/** One source article, as read from disk and normalised. */
+export interface SourceDocument {
+  /** Stable identity: the path relative to the sources folder, with forward slashes. */
+  readonly id: string;
+  /** Path as the user would type it (relative to the working directory when possible). */
+  readonly path: string;
+  readonly title: string;
+  readonly date?: string;
+  readonly outlet?: string;
+  readonly url?: string;
+  /** The whole file as decoded and NFC-normalised; every offset in Docent points into this. */
+  readonly text: string;
+  /** Where the body starts, after any front matter. */
+  readonly bodyStart: number;
+  /** sha256 of `text`, used to tell changed sources from unchanged ones. */
+  readonly hash: string;
+}
+
+/** A file that could not be used, and why, in words an admin can act on. */
+export interface SourceProblem {
+  readonly id: string;
+  readonly path: string;
+  readonly reason: string;
+}
+
+export interface LoadedSources {
+  readonly documents: SourceDocument[];
+  readonly problems: SourceProblem[];
+}
