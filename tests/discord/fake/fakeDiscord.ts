@@ -205,9 +205,12 @@ export interface FakeDiscord {
 // ---------------------------------------------------------------------------
 // Internals
 
-interface RouteResult {
-  status: number;
-  body?: unknown;
+/** A class, not a plain object, so handlers can return "entity or error" and callers tell them apart with instanceof. */
+class RouteResult {
+  constructor(
+    readonly status: number,
+    readonly body?: unknown,
+  ) {}
 }
 
 interface RouteContext {
@@ -250,12 +253,14 @@ interface GatewayConnection {
 interface Waiter<T> {
   predicate: (item: T) => boolean;
   resolve: (item: T) => void;
+  reject: (error: Error) => void;
 }
 
-const ok = (body: unknown, status = 200): RouteResult => ({ status, body });
-const noContent = (): RouteResult => ({ status: 204 });
-const fail = (status: number, code: number, message: string): RouteResult => ({ status, body: { code, message } });
-const invalid = (error: DiscordErrorBody): RouteResult => ({ status: 400, body: error });
+const ok = (body: unknown, status = 200) => new RouteResult(status, body);
+const noContent = () => new RouteResult(204);
+const fail = (status: number, code: number, message: string) => new RouteResult(status, { code, message });
+const invalid = (error: DiscordErrorBody) => new RouteResult(400, error);
+const isResult = (value: unknown): value is RouteResult => value instanceof RouteResult;
 
 function hideSecret<T extends object>(target: T, key: string, value: unknown): T {
   Object.defineProperty(target, key, { value, enumerable: false });
@@ -266,6 +271,19 @@ function redactToken(d: unknown): unknown {
   if (typeof d !== 'object' || d === null || !('token' in d)) return d;
   const { token, ...rest } = d as Record<string, unknown>;
   return hideSecret(rest, 'token', token);
+}
+
+function decodePath(path: string): string {
+  return path
+    .split('/')
+    .map((segment) => {
+      try {
+        return decodeURIComponent(segment);
+      } catch {
+        return segment;
+      }
+    })
+    .join('/');
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -338,6 +356,11 @@ function waitFor<T>(
         clearTimeout(timer);
         waiters.delete(waiter);
         resolve(item);
+      },
+      reject: (error) => {
+        clearTimeout(timer);
+        waiters.delete(waiter);
+        reject(error);
       },
     };
     const timer = setTimeout(() => {
@@ -438,10 +461,6 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
 
   // ------------------------------------------------------------------- gateway
 
-  function sessionFor(connection: GatewayConnection): Session | null {
-    return connection.session;
-  }
-
   function dispatch(event: string, data: unknown): void {
     const session = liveSession;
     if (!session) throw new Error(`Fake Discord: cannot dispatch ${event}, no bot session has identified`);
@@ -499,7 +518,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       session_id: session.id,
       resume_gateway_url: gatewayUrl,
       shard: d.shard ?? [0, 1],
-      application: { id: applicationId, flags: 0 as ApplicationFlags, flags_new: "0" },
+      application: { id: applicationId, flags: 0 as ApplicationFlags, flags_new: '0' },
     };
     dispatch(GatewayDispatchEvents.Ready, ready);
     // Discord only streams guilds to clients that asked for them.
@@ -546,7 +565,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
         const found = [...members.values()].filter((m) =>
           ids ? ids.includes(m.user.id) : m.user.username.startsWith(request.query ?? ''),
         );
-        if (sessionFor(connection)) {
+        if (connection.session) {
           dispatch(GatewayDispatchEvents.GuildMembersChunk, {
             guild_id: request.guild_id,
             members: found,
@@ -588,9 +607,6 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     const state = interactions.get(token);
     return appId === applicationId && state ? state : fail(404, 10015, 'Unknown Webhook');
   };
-
-  const isResult = (value: unknown): value is RouteResult =>
-    typeof value === 'object' && value !== null && 'status' in value && !('id' in value);
 
   function attachmentsFor(files: RecordedFile[]): APIAttachment[] {
     return files.map((file) => {
@@ -785,8 +801,8 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     ({ params, body, request }) => {
       const state = interactions.get(params.token!);
       if (!state || state.payload.id !== params.interactionId) return fail(404, 10062, 'Unknown interaction');
-      if (ackDeadlineMs !== null && Date.now() - state.dispatchedAt > ackDeadlineMs) return fail(404, 10062, 'Unknown interaction');
       if (state.acknowledged) return fail(400, 40060, 'Interaction has already been acknowledged.');
+      if (ackDeadlineMs !== null && Date.now() - state.dispatchedAt > ackDeadlineMs) return fail(404, 10062, 'Unknown interaction');
       const { type, data = {} } = (body ?? {}) as { type: number; data?: MessageBody };
       const channelId = state.payload.channel?.id ?? '';
       const componentMessage = state.payload.type === InteractionType.MessageComponent ? state.payload.message : undefined;
@@ -808,7 +824,8 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
           break;
         case InteractionResponseType.DeferredMessageUpdate:
         case InteractionResponseType.UpdateMessage: {
-          if (!componentMessage) return invalid({ code: 50035, message: 'Invalid Form Body', errors: { type: { _errors: [{ code: 'INTERACTION_RESPONSE_TYPE_INVALID', message: 'Invalid interaction response type' }] } } });
+          // Only component interactions have a message to update.
+          if (!componentMessage) return fail(400, 50035, 'Invalid Form Body');
           message = messages.get(componentMessage.id) ?? componentMessage;
           if (type === InteractionResponseType.UpdateMessage) {
             const error = validateMessageBody(data, { creating: false, fileCount: request.files.length });
@@ -907,7 +924,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
             return fail(401, 0, '401: Unauthorized');
           }
         }
-        const params = Object.fromEntries(candidate.keys.map((key, i) => [key, decodeURIComponent(match[i + 1]!)]));
+        const params = Object.fromEntries(candidate.keys.map((key, i) => [key, match[i + 1]!]));
         return candidate.handle({ params, body: request.body, request });
       }
     }
@@ -927,7 +944,8 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     const request = hideSecret(
       {
         method: req.method ?? 'GET',
-        path: prefixed ? url.pathname.slice('/api/v10'.length) : url.pathname,
+        // Decoded so predicates can say "@original" (discord.js sends "%40original").
+        path: decodePath(prefixed ? url.pathname.slice('/api/v10'.length) : url.pathname),
         query: Object.fromEntries(url.searchParams),
         body: parsed.body,
         files: parsed.files,
@@ -1114,9 +1132,17 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       return;
     }
     socket.on('message', (data, isBinary) => onGatewayMessage(connection, isBinary ? '' : data.toString()));
-    socket.on('close', () => {
+    socket.on('close', (code) => {
       connections.delete(connection);
-      if (connection.session?.connection === connection) connection.session.connection = null;
+      const session = connection.session;
+      if (session?.connection !== connection) return;
+      session.connection = null;
+      // A 1000/1001 close from the client ends the session on Discord (client.destroy() does this);
+      // anything else leaves it resumable.
+      if (code === 1000 || code === 1001) {
+        sessions.delete(session.id);
+        if (liveSession === session) liveSession = null;
+      }
     });
     socket.on('error', () => socket.terminate());
     connection.send({ op: GatewayOpcodes.Hello, d: { heartbeat_interval: heartbeatIntervalMs }, s: null, t: null });
@@ -1165,6 +1191,8 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       liveSession?.connection?.socket.close(code, 'Fake Discord forced a reconnect');
     },
     async close() {
+      const closed = new Error('Fake Discord was closed');
+      for (const waiter of [...requestWaiters, ...gatewayWaiters]) waiter.reject(closed);
       for (const { socket } of connections) socket.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       server.closeAllConnections();
