@@ -1,6 +1,6 @@
 import type { SearchIndex } from '../retrieval/searchIndex.ts';
 import type { SearchResult } from '../retrieval/search.ts';
-import { coversQuestion, DEFAULT_THRESHOLDS, type DeclineThresholds } from './decide.ts';
+import { coversQuestion, DEFAULT_THRESHOLDS, evidenceOf, type DeclineThresholds } from './decide.ts';
 import { trimQuote, withEllipses } from './trimQuote.ts';
 import type { Answer, Quote } from './types.ts';
 
@@ -22,7 +22,7 @@ function countNewlines(text: string, end: number): number {
 /** Turns ranked sentences into an answer: verbatim, cited quotes, or a plain "not covered". */
 export function composeAnswer(question: string, result: SearchResult, index: SearchIndex, options: ComposeOptions): Answer {
   const thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
-  if (!coversQuestion(result.ranked[0], thresholds)) {
+  if (!coversQuestion(evidenceOf(result.ranked), thresholds)) {
     return { question, answered: false, quotes: [], reason: NOT_COVERED, hasMore: false };
   }
   const offset = options.offset ?? 0;

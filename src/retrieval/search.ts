@@ -1,19 +1,21 @@
 import type { SentenceRecord } from '../index/store.ts';
-import { dotAll, ranks } from './rank.ts';
+import { dotAll } from './rank.ts';
 import type { SearchIndex } from './searchIndex.ts';
 import { terms } from './terms.ts';
 
-/** How much each kind of evidence counts in the fused ranking (reciprocal-rank fusion). */
+/**
+ * How much each kind of evidence counts. Cosines are used as they are; BM25 scores are divided by
+ * the query's best BM25 score, so both live on a 0–1 scale. Measured with `npm run eval`: this
+ * weighted sum beat reciprocal-rank fusion of the same four signals by about 4 points of hit@1.
+ */
 export interface FusionWeights {
   readonly sentenceDense: number;
   readonly sentenceKeyword: number;
   readonly chunkDense: number;
   readonly chunkKeyword: number;
-  /** RRF's damping constant: larger flattens the difference between neighbouring ranks. */
-  readonly k: number;
 }
 
-export const DEFAULT_WEIGHTS: FusionWeights = { sentenceDense: 1, sentenceKeyword: 1, chunkDense: 0.5, chunkKeyword: 0.5, k: 60 };
+export const DEFAULT_WEIGHTS: FusionWeights = { sentenceDense: 1, sentenceKeyword: 0.6, chunkDense: 0.5, chunkKeyword: 0.4 };
 
 export interface RankedSentence {
   readonly sentence: SentenceRecord;
@@ -44,10 +46,13 @@ function keywordCoverage(queryTerms: readonly string[], text: string, idf: (term
 /** Sentences ranked in full and offered to the answer stage. */
 const CANDIDATES = 50;
 
-const rrf = (rank: number, k: number) => (Number.isFinite(rank) ? 1 / (k + rank) : 0);
+function scaledToBest(scores: Float64Array): Float64Array {
+  const best = scores.reduce((max, score) => Math.max(max, score), 0);
+  return best > 0 ? scores.map((score) => score / best) : scores;
+}
 
 /**
- * Ranks every sentence by fusing four rankings: the sentence's own similarity to the question
+ * Ranks every sentence by a weighted sum of four similarities: the sentence's own to the question
  * (dense and keyword) and that of its best containing chunk, which brings in the context a
  * short sentence lacks (a pronoun's referent, the topic of its paragraph).
  */
@@ -60,25 +65,20 @@ export function search(
   const queryTerms = terms(question);
   const sentenceDense = dotAll(index.sentenceVectors, index.dimensions, queryVector);
   const chunkDense = dotAll(index.chunkVectors, index.dimensions, queryVector);
-  const sentenceDenseRank = ranks(sentenceDense);
-  const sentenceKeywordRank = ranks(index.sentenceKeywords.score(queryTerms), 0);
-  const chunkDenseRank = ranks(chunkDense);
-  const chunkKeywordRank = ranks(index.chunkKeywords.score(queryTerms), 0);
+  const sentenceKeyword = scaledToBest(index.sentenceKeywords.score(queryTerms));
+  const chunkScore = scaledToBest(index.chunkKeywords.score(queryTerms)).map(
+    (keyword, c) => weights.chunkDense * chunkDense[c]! + weights.chunkKeyword * keyword,
+  );
 
   const scored = index.sentences.map((_, i) => {
     let bestChunk: number | undefined;
-    let bestChunkScore = 0;
     for (const c of index.chunksOfSentence[i]!) {
-      const chunkScore = weights.chunkDense * rrf(chunkDenseRank[c]!, weights.k) + weights.chunkKeyword * rrf(chunkKeywordRank[c]!, weights.k);
-      if (bestChunk === undefined || chunkScore > bestChunkScore) {
-        bestChunkScore = chunkScore;
-        bestChunk = c;
-      }
+      if (bestChunk === undefined || chunkScore[c]! > chunkScore[bestChunk]!) bestChunk = c;
     }
     const score =
-      weights.sentenceDense * rrf(sentenceDenseRank[i]!, weights.k) +
-      weights.sentenceKeyword * rrf(sentenceKeywordRank[i]!, weights.k) +
-      bestChunkScore;
+      weights.sentenceDense * sentenceDense[i]! +
+      weights.sentenceKeyword * sentenceKeyword[i]! +
+      (bestChunk === undefined ? 0 : chunkScore[bestChunk]!);
     return { i, score, bestChunk };
   });
   scored.sort((a, b) => b.score - a.score);

@@ -1,0 +1,29 @@
+/** Pure scoring helpers for the eval: what counts as a hit, and summary statistics. */
+
+function normalise(text: string): string {
+  return text.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
+}
+
+/** A hit: some gold answer string appears (case- and spacing-insensitively) in one of the first `k` quotes. */
+export function isHit(quotes: readonly string[], answers: readonly string[], k: number): boolean {
+  const shown = quotes.slice(0, k).map(normalise);
+  return answers.some((answer) => {
+    const gold = normalise(answer);
+    return gold.length > 0 && shown.some((quote) => quote.includes(gold));
+  });
+}
+
+export function percent(part: number, whole: number): string {
+  return whole === 0 ? 'n/a' : `${((100 * part) / whole).toFixed(1)}%`;
+}
+
+/** `count` items spread evenly over `total` (all of them when count ≥ total). */
+export function evenlySpaced<T>(items: readonly T[], count: number | undefined): T[] {
+  if (count === undefined || count >= items.length) return [...items];
+  return Array.from({ length: count }, (_, i) => items[Math.floor((i * items.length) / count)]!);
+}
+
+export function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
