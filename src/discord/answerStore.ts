@@ -1,0 +1,31 @@
+import { randomBytes } from 'node:crypto';
+
+/** What a button under an answer needs to know about it; custom ids are too short to carry a question. */
+export interface AnswerContext {
+  readonly question: string;
+  /** Quotes shown so far, so "More quotes" continues after them. */
+  readonly shown: number;
+  readonly sources: string[];
+}
+
+/** Remembers recent answers by short id, forgetting the oldest past `capacity`. */
+export class AnswerStore {
+  private readonly entries = new Map<string, AnswerContext>();
+
+  constructor(private readonly capacity = 1000) {}
+
+  put(context: AnswerContext): string {
+    const id = randomBytes(6).toString('base64url');
+    this.entries.set(id, context);
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    return id;
+  }
+
+  get(id: string): AnswerContext | undefined {
+    return this.entries.get(id);
+  }
+
+  update(id: string, context: AnswerContext): void {
+    if (this.entries.has(id)) this.entries.set(id, context);
+  }
+}

@@ -1,0 +1,40 @@
+import type { APIEmbed, ActionRowBuilder, ButtonBuilder } from 'discord.js';
+import type { BotContext } from './context.ts';
+import { answerButtons, renderAnswer } from './render.ts';
+
+/** Every message Docent sends carries this: source text must never ping anyone. */
+export const NO_MENTIONS = { parse: [] as [], repliedUser: false };
+
+export interface AnswerReply {
+  readonly content?: string;
+  readonly embeds: APIEmbed[];
+  readonly components: ActionRowBuilder<ButtonBuilder>[];
+  readonly allowedMentions: typeof NO_MENTIONS;
+}
+
+/** Why a question is not answered at all (before any work is done), or undefined to go ahead. */
+export function refusal(context: BotContext, userId: string, question: string): string | undefined {
+  if (question.trim() === '') return 'Ask a question, e.g. `/ask question: Who led the talks in Istanbul?`';
+  const max = context.config.MAX_QUESTION_CHARS;
+  if (question.length > max) return `Questions can be at most ${max} characters; yours has ${question.length.toLocaleString('en')}. Try a shorter one.`;
+  const wait = context.limiter.take(userId);
+  if (wait > 0) return `You're asking faster than Docent allows. Try again in ${wait} s.`;
+  return undefined;
+}
+
+export const BUSY = 'Docent is busy answering other questions right now. Please try again in a moment.';
+
+/** The answer to `question` starting after `shown` quotes, as a Discord message with its buttons. */
+export async function answerReply(context: BotContext, question: string, shown = 0): Promise<AnswerReply> {
+  const answer = await context.docent.ask(question, { offset: shown });
+  const rendered = renderAnswer(answer, shown + 1);
+  if (!answer.answered || answer.quotes.length === 0) {
+    return { content: rendered.content, embeds: [], components: [], allowedMentions: NO_MENTIONS };
+  }
+  const answerId = context.answers.put({
+    question,
+    shown: shown + answer.quotes.length,
+    sources: answer.quotes.map((quote) => quote.source.id),
+  });
+  return { embeds: rendered.embeds, components: [answerButtons(answerId, answer.hasMore)], allowedMentions: NO_MENTIONS };
+}

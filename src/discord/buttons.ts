@@ -1,0 +1,48 @@
+import { MessageFlags, type ButtonInteraction } from 'discord.js';
+import { answerReply } from './asking.ts';
+import type { BotContext } from './context.ts';
+import { renderSources } from './render.ts';
+
+const EXPIRED = 'This answer is too old for its buttons to work (Docent was restarted or has answered many questions since). Please ask again.';
+
+/** Handles the buttons Docent puts under its messages; returns false for a button it does not know. */
+export async function handleButton(interaction: ButtonInteraction, context: BotContext): Promise<boolean> {
+  const [app, action, ...rest] = interaction.customId.split(':');
+  if (app !== 'docent') return false;
+
+  if (action === 'more') {
+    const answer = context.answers.get(rest[0] ?? '');
+    if (!answer) {
+      await interaction.reply({ content: EXPIRED, flags: MessageFlags.Ephemeral });
+      return true;
+    }
+    await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+    const reply = await answerReply(context, answer.question, answer.shown);
+    await interaction.editReply(reply.embeds.length > 0 ? reply : { ...reply, content: 'There are no more quotes for this question.' });
+    return true;
+  }
+
+  if (action === 'vote') {
+    const [direction, answerId] = rest;
+    const answer = context.answers.get(answerId ?? '');
+    if (!answer) {
+      await interaction.reply({ content: EXPIRED, flags: MessageFlags.Ephemeral });
+      return true;
+    }
+    await context.feedback.record({
+      question: answer.question,
+      sources: answer.sources,
+      verdict: direction === 'up' ? 'helpful' : 'not_helpful',
+      userId: interaction.user.id,
+    });
+    await interaction.reply({ content: 'Thanks — your feedback was recorded.', flags: MessageFlags.Ephemeral });
+    return true;
+  }
+
+  if (action === 'sources') {
+    const { sources, builtAt } = context.docent.sources();
+    await interaction.update(renderSources(sources, Number(rest[0] ?? 0), builtAt));
+    return true;
+  }
+  return false;
+}

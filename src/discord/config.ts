@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { engineConfigSchema } from '../config/schema.ts';
+
+const snowflake = (name: string, whereToFind = '') =>
+  z.string({ required_error: `${name} is required${whereToFind}` }).regex(/^\d{17,20}$/, `${name} must be a Discord id (17–20 digits)`);
+
+const positiveInt = (name: string, max: number) =>
+  z.coerce
+    .number({ invalid_type_error: `${name} must be a whole number` })
+    .int(`${name} must be a whole number`)
+    .min(1, `${name} must be at least 1`)
+    .max(max, `${name} must be at most ${max}`);
+
+/**
+ * The bot's settings: the engine's (see src/config/schema.ts) plus Discord's.
+ * This schema is the reference documentation; `.env.example` mirrors it.
+ */
+export const botConfigSchema = engineConfigSchema.extend({
+  /** The bot token from the Discord developer portal (Bot → Reset Token). Never logged. */
+  DISCORD_TOKEN: z
+    .string({ required_error: 'DISCORD_TOKEN is required (Developer Portal → your app → Bot → Reset Token)' })
+    .regex(/^[\w-]{20,}\.[\w-]{4,}\.[\w-]{20,}$/, 'DISCORD_TOKEN does not look like a bot token (three dot-separated parts)'),
+  /** The application id (Developer Portal → General Information → Application ID). */
+  DISCORD_CLIENT_ID: snowflake('DISCORD_CLIENT_ID', ' (Developer Portal → General Information → Application ID)'),
+  /** Register commands to this one server (instant) instead of globally (up to an hour to appear). */
+  DISCORD_GUILD_ID: snowflake('DISCORD_GUILD_ID').optional(),
+  /** Comma-separated role ids allowed to /reindex, on top of the Manage Server permission. Empty: Manage Server is enough. */
+  ADMIN_ROLE_IDS: z
+    .string()
+    .default('')
+    .transform((value) => value.split(',').map((id) => id.trim()).filter((id) => id !== ''))
+    .pipe(z.array(snowflake('ADMIN_ROLE_IDS entries'))),
+  /** Base URL of Discord's API, for a REST proxy (e.g. http://localhost:8080/api). Default: Discord itself. */
+  DISCORD_API_URL: z.string().url('DISCORD_API_URL must be a URL such as http://localhost:8080/api').optional(),
+  /** Questions one user may ask per minute. */
+  RATE_LIMIT_PER_MINUTE: positiveInt('RATE_LIMIT_PER_MINUTE', 1000).default(5),
+  /** Questions answered at the same time; more wait for a friendly "busy" reply. */
+  MAX_CONCURRENT_ANSWERS: positiveInt('MAX_CONCURRENT_ANSWERS', 64).default(4),
+  /** Longest question accepted, in characters. */
+  MAX_QUESTION_CHARS: positiveInt('MAX_QUESTION_CHARS', 2000).default(300),
+  /** Append-only JSON-lines file where "Helpful" / "Not helpful" votes are recorded. */
+  FEEDBACK_LOG: z.string().min(1, 'FEEDBACK_LOG must name a file').default('data/feedback.jsonl'),
+  /** How often /reindex edits its reply with progress, in milliseconds. */
+  REINDEX_PROGRESS_MS: positiveInt('REINDEX_PROGRESS_MS', 60_000).default(3_000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'], { message: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace' }).default('info'),
+});
+
+export type BotConfig = z.infer<typeof botConfigSchema>;

@@ -1,0 +1,25 @@
+import { randomBytes } from 'node:crypto';
+import { MessageFlags, type RepliableInteraction } from 'discord.js';
+import type { Logger } from 'pino';
+import { IndexBusyError } from '../index/lock.ts';
+
+/**
+ * Logs the full error under a short id and tells the user only the id, privately: the details
+ * stay in the log where admins can find them.
+ */
+export async function reportError(interaction: RepliableInteraction, logger: Logger, error: unknown): Promise<string> {
+  const errorId = randomBytes(4).toString('hex');
+  logger.error({ errorId, err: error }, 'failed to handle an interaction');
+  const content =
+    error instanceof IndexBusyError
+      ? `${error.message} (error id ${errorId})`
+      : `Sorry, something went wrong (error id \`${errorId}\`). An admin can look it up in Docent's log.`;
+  try {
+    if (interaction.deferred && !interaction.ephemeral) await interaction.deleteReply().catch(() => undefined);
+    if (interaction.deferred || interaction.replied) await interaction.followUp({ content, flags: MessageFlags.Ephemeral });
+    else await interaction.reply({ content, flags: MessageFlags.Ephemeral });
+  } catch (replyError) {
+    logger.warn({ errorId, err: replyError }, 'could not tell the user about the error');
+  }
+  return errorId;
+}

@@ -1,0 +1,59 @@
+import { ConfigError } from '../config/load.ts';
+import { openDocent } from '../docent.ts';
+import { AnswerStore } from './answerStore.ts';
+import { attachDocent, createClient } from './bot.ts';
+import { feedbackLog } from './feedback.ts';
+import { ConcurrencyGate, RateLimiter } from './limits.ts';
+import { ReindexJob } from './reindexJob.ts';
+import { configErrorLine, createLogger, loadBotConfig } from './startup.ts';
+
+let config;
+try {
+  config = loadBotConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`${configErrorLine(error)}\n`);
+  process.exit(2);
+}
+
+const logger = createLogger(config.LOG_LEVEL);
+let lastProgressLog = 0;
+const docent = await openDocent(config, {
+  log: (message) => logger.info(message),
+  onProgress: (progress) => {
+    // Building the first index can take minutes: a line every few seconds shows it is alive.
+    if (progress.phase !== 'embedding' || Date.now() - lastProgressLog < 5_000) return;
+    lastProgressLog = Date.now();
+    logger.info(`indexing: embedded ${progress.done}/${progress.total} texts`);
+  },
+});
+logger.info({ sources: docent.sources().sources.length }, 'index loaded');
+
+const client = attachDocent(createClient(config.DISCORD_API_URL), {
+  docent,
+  config,
+  logger,
+  limiter: new RateLimiter(config.RATE_LIMIT_PER_MINUTE),
+  gate: new ConcurrencyGate(config.MAX_CONCURRENT_ANSWERS),
+  answers: new AnswerStore(),
+  feedback: feedbackLog(config.FEEDBACK_LOG, config.DISCORD_CLIENT_ID),
+  reindexJob: new ReindexJob(docent),
+});
+
+async function shutdown(signal: string): Promise<void> {
+  logger.info({ signal }, 'shutting down');
+  await client.destroy();
+  await docent.close();
+  process.exit(0);
+}
+process.once('SIGINT', () => void shutdown('SIGINT'));
+process.once('SIGTERM', () => void shutdown('SIGTERM'));
+
+try {
+  await client.login(config.DISCORD_TOKEN);
+} catch (error) {
+  // discord.js errors never contain the token; the message alone is enough to act on.
+  logger.fatal({ err: { message: error instanceof Error ? error.message : String(error) } }, 'could not log in to Discord (check DISCORD_TOKEN)');
+  await docent.close();
+  process.exit(1);
+}

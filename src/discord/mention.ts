@@ -1,0 +1,25 @@
+import type { Message } from 'discord.js';
+import { answerReply, BUSY, NO_MENTIONS, refusal } from './asking.ts';
+import type { BotContext } from './context.ts';
+
+/** The question in a message that mentions the bot, without the mention itself. */
+export function questionFromMention(content: string, botId: string): string {
+  return content.replace(new RegExp(`<@!?${botId}>`, 'g'), ' ').replace(/\s+/g, ' ').trim();
+}
+
+/** Answers a message that mentions the bot, as a reply to it; ignores every other message. */
+export async function handleMention(message: Message, context: BotContext): Promise<void> {
+  const botId = message.client.user.id;
+  if (message.author.bot || !message.mentions.users.has(botId)) return;
+  const question = questionFromMention(message.content, botId);
+  const refused = refusal(context, message.author.id, question);
+  if (refused) {
+    await message.reply({ content: refused, allowedMentions: NO_MENTIONS });
+    return;
+  }
+  const ran = await context.gate.tryRun(async () => {
+    if ('sendTyping' in message.channel) await message.channel.sendTyping().catch(() => undefined);
+    await message.reply(await answerReply(context, question));
+  });
+  if (!ran) await message.reply({ content: BUSY, allowedMentions: NO_MENTIONS });
+}

@@ -1,0 +1,112 @@
+import { ActionRowBuilder, ButtonBuilder, ButtonStyle, EmbedBuilder, escapeMarkdown, type APIEmbed } from 'discord.js';
+import type { Answer, Quote } from '../answer/types.ts';
+import type { IndexedSource } from '../index/manifest.ts';
+
+/** Discord's published message limits. */
+export const LIMITS = { title: 256, description: 4096, fieldValue: 1024, fieldName: 256, footer: 2048, embedTotal: 6000 } as const;
+
+const ELLIPSIS = '…';
+
+/**
+ * Makes source text inert in Discord: no markdown, no mentions (@everyone, <@id>, <#id>),
+ * no links swallowing the line. allowedMentions is empty as well; this keeps the text from
+ * even looking like a ping.
+ */
+export function escapeText(text: string): string {
+  return escapeMarkdown(text.replace(/\s*\r?\n\s*/g, ' '))
+    .replace(/@/g, '@\u200b')
+    .replace(/<(?=[@#:a]|\/)/g, '<\u200b');
+}
+
+/** Cuts at a word boundary to at most `max` characters, ellipsis included. */
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max - 1);
+  const space = cut.lastIndexOf(' ');
+  return `${(space > max / 2 ? cut.slice(0, space) : cut).replace(/\\+$/, '')}${ELLIPSIS}`;
+}
+
+function citation(quote: Quote): string {
+  return `${quote.source.title} — \`${quote.source.path.replace(/`/g, "'")}\`, line ${quote.line}`;
+}
+
+/** `> quote [n]` blocks that fit `budget` characters; a quote that would overflow is shortened before its marker, never after. */
+export function quoteBlocks(quotes: readonly Quote[], budget: number, firstNumber = 1): string {
+  const blocks: string[] = [];
+  let used = 0;
+  for (const [i, quote] of quotes.entries()) {
+    const marker = ` **[${firstNumber + i}]**`;
+    const separator = blocks.length > 0 ? 2 : 0;
+    const room = budget - used - separator - marker.length - 2;
+    if (room < 40) break;
+    const block = `> ${truncate(escapeText(quote.text), room)}${marker}`;
+    blocks.push(block);
+    used += separator + block.length;
+  }
+  return blocks.join('\n\n');
+}
+
+export interface RenderedAnswer {
+  readonly embeds: APIEmbed[];
+  readonly content?: string;
+}
+
+export function renderAnswer(answer: Answer, firstNumber = 1): RenderedAnswer {
+  if (!answer.answered || answer.quotes.length === 0) {
+    return { content: answer.reason ?? "The sources don't cover that question." , embeds: [] };
+  }
+  const title = truncate(escapeText(answer.question), LIMITS.title);
+  const sources = answer.quotes
+    .map((quote, i) => `**[${firstNumber + i}]** ${escapeText(citation(quote))}`)
+    .map((line) => truncate(line, Math.floor(LIMITS.fieldValue / answer.quotes.length) - 1))
+    .join('\n');
+  const footer = 'Verbatim quotes from the indexed sources. Docent does not paraphrase.';
+  const descriptionBudget = Math.min(LIMITS.description, LIMITS.embedTotal - title.length - 'Sources'.length - sources.length - footer.length);
+  const embed = new EmbedBuilder()
+    .setTitle(title)
+    .setDescription(quoteBlocks(answer.quotes, descriptionBudget, firstNumber))
+    .addFields({ name: 'Sources', value: sources })
+    .setFooter({ text: footer })
+    .setColor(0x5865f2);
+  return { embeds: [embed.toJSON()] };
+}
+
+export const CUSTOM_ID = {
+  more: (answerId: string) => `docent:more:${answerId}`,
+  helpful: (answerId: string) => `docent:vote:up:${answerId}`,
+  notHelpful: (answerId: string) => `docent:vote:down:${answerId}`,
+  sourcesPage: (page: number) => `docent:sources:${page}`,
+} as const;
+
+export function answerButtons(answerId: string, hasMore: boolean): ActionRowBuilder<ButtonBuilder> {
+  return new ActionRowBuilder<ButtonBuilder>().addComponents(
+    new ButtonBuilder().setCustomId(CUSTOM_ID.more(answerId)).setLabel('More quotes').setStyle(ButtonStyle.Secondary).setDisabled(!hasMore),
+    new ButtonBuilder().setCustomId(CUSTOM_ID.helpful(answerId)).setLabel('Helpful').setStyle(ButtonStyle.Success),
+    new ButtonBuilder().setCustomId(CUSTOM_ID.notHelpful(answerId)).setLabel('Not helpful').setStyle(ButtonStyle.Danger),
+  );
+}
+
+export const SOURCES_PER_PAGE = 10;
+
+export function renderSources(sources: readonly IndexedSource[], page: number, builtAt?: string): { embeds: APIEmbed[]; components: ActionRowBuilder<ButtonBuilder>[] } {
+  const pages = Math.max(1, Math.ceil(sources.length / SOURCES_PER_PAGE));
+  const current = Math.min(Math.max(0, page), pages - 1);
+  const shown = sources.slice(current * SOURCES_PER_PAGE, (current + 1) * SOURCES_PER_PAGE);
+  const lines = shown.map(
+    (source) => `• **${truncate(escapeText(source.title), 200)}**${source.date ? ` (${source.date})` : ''} — ${source.chunks} chunks`,
+  );
+  const embed = new EmbedBuilder()
+    .setTitle(`Indexed sources (${sources.length})`)
+    .setDescription(truncate(lines.join('\n') || 'No sources are indexed yet. An admin can add articles and run /reindex.', LIMITS.description))
+    .setFooter({ text: `Page ${current + 1} of ${pages}${builtAt ? ` · index built ${builtAt}` : ''}` });
+  const components =
+    pages > 1
+      ? [
+          new ActionRowBuilder<ButtonBuilder>().addComponents(
+            new ButtonBuilder().setCustomId(CUSTOM_ID.sourcesPage(current - 1)).setLabel('Previous').setStyle(ButtonStyle.Secondary).setDisabled(current === 0),
+            new ButtonBuilder().setCustomId(CUSTOM_ID.sourcesPage(current + 1)).setLabel('Next').setStyle(ButtonStyle.Secondary).setDisabled(current >= pages - 1),
+          ),
+        ]
+      : [];
+  return { embeds: [embed.toJSON()], components };
+}
