@@ -1,0 +1,88 @@
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Command } from 'commander';
+import { cliConfig, stderrLog } from '../cli/context.ts';
+import { openDocent } from '../docent.ts';
+import { loadEmbedder } from '../embeddings/embedder.ts';
+import { recordsOf, indexSettings } from '../index/reindex.ts';
+import { loadSources } from '../sources/loadSources.ts';
+import { evenlySpaced, quantile } from '../eval/metrics.ts';
+
+const shared = path.resolve('..', 'shared', 'eval', 'squadshifts-new-wiki');
+
+const options = new Command('bench')
+  .description('Measure model load, index build vs raw embedding throughput, query latency, memory and index size')
+  .option('--scale <n>', 'index this many copies of the articles', (v) => Number.parseInt(v, 10), 1)
+  .option('--articles <dir>', 'articles to index', path.join(shared, 'articles'))
+  .option('--questions <n>', 'questions to time', (v) => Number.parseInt(v, 10), 200)
+  .option('--raw-sample <n>', 'texts embedded directly to measure raw throughput', (v) => Number.parseInt(v, 10), 2000)
+  .parse()
+  .opts<{ scale: number; articles: string; questions: number; rawSample: number }>();
+
+async function directorySize(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) total += (await stat(path.join(entry.parentPath, entry.name))).size;
+  }
+  return total;
+}
+
+const work = await mkdtemp(path.join(os.tmpdir(), 'docent-bench-'));
+const sourcesDir = path.join(work, 'sources');
+for (let copy = 0; copy < options.scale; copy++) {
+  await mkdir(path.join(sourcesDir, `copy-${copy}`), { recursive: true });
+  await cp(options.articles, path.join(sourcesDir, `copy-${copy}`), { recursive: true });
+}
+const config = cliConfig({ SOURCES_DIR: sourcesDir, INDEX_DIR: path.join(work, 'index') });
+
+let began = performance.now();
+const embedder = await loadEmbedder({ modelId: config.MODEL_ID, cacheDir: config.MODEL_CACHE_DIR, batchSize: config.EMBED_BATCH_SIZE, log: stderrLog });
+const modelLoadSeconds = (performance.now() - began) / 1000;
+
+// Raw throughput: the same model on the same kind of texts the index embeds, with nothing else around it.
+const { documents } = await loadSources(sourcesDir, { maxBytes: config.MAX_SOURCE_BYTES });
+const settings = indexSettings(embedder, config.CHUNK_OVERLAP_SENTENCES);
+const allTexts = documents.flatMap((document) => recordsOf(document, settings, config.CHUNK_OVERLAP_SENTENCES, (t) => embedder.countTokens(t)).map((r) => r.text));
+const sample = evenlySpaced(allTexts, options.rawSample);
+stderrLog(`Raw embedding of ${sample.length} of the ${allTexts.length} texts…`);
+began = performance.now();
+await embedder.embed(sample);
+const rawPerSecond = sample.length / ((performance.now() - began) / 1000);
+
+stderrLog(`Building the index over ${documents.length} articles…`);
+began = performance.now();
+const docent = await openDocent(config, {}, embedder);
+const buildSeconds = (performance.now() - began) / 1000;
+const { sources } = docent.sources();
+const chunks = sources.reduce((sum, source) => sum + source.chunks, 0);
+const sentences = sources.reduce((sum, source) => sum + source.sentences, 0);
+const indexPerSecond = (chunks + sentences) / buildSeconds;
+
+const questions = evenlySpaced(
+  (await readFile(path.join(shared, 'questions.jsonl'), 'utf8')).split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { question: string }).question),
+  options.questions,
+);
+const latencies: number[] = [];
+for (const question of questions) {
+  const start = performance.now();
+  await docent.ask(question);
+  latencies.push(performance.now() - start);
+}
+latencies.sort((a, b) => a - b);
+const indexBytes = await directorySize(config.INDEX_DIR);
+const peakRssMiB = process.resourceUsage().maxRSS / 1024;
+
+const lines = [
+  `Docent bench: ${documents.length} articles (scale ${options.scale}), ${chunks} chunks + ${sentences} sentences, ${os.cpus().length} cores`,
+  `  model load:            ${modelLoadSeconds.toFixed(2)} s`,
+  `  index build:           ${buildSeconds.toFixed(1)} s  (${(chunks / buildSeconds).toFixed(1)} chunks/s; ${indexPerSecond.toFixed(1)} texts/s incl. sentences)`,
+  `  raw embedding:         ${rawPerSecond.toFixed(1)} texts/s (same model, same texts, this run)`,
+  `  build / raw ratio:     ${(indexPerSecond / rawPerSecond).toFixed(2)}`,
+  `  query latency:         p50 ${quantile(latencies, 0.5).toFixed(1)} ms, p95 ${quantile(latencies, 0.95).toFixed(1)} ms (${latencies.length} questions, question in → answer out)`,
+  `  peak RSS:              ${peakRssMiB.toFixed(0)} MiB`,
+  `  index size on disk:    ${(indexBytes / 1024 / 1024).toFixed(1)} MiB`,
+];
+process.stdout.write(`${lines.join('\n')}\n`);
+await docent.close();
+await rm(work, { recursive: true, force: true });
