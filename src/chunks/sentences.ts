@@ -31,17 +31,66 @@ export function trimSpan(text: string, span: Span): Span {
 const segmenter = new Intl.Segmenter('en', { granularity: 'sentence' });
 
 /**
+ * ICU ends a sentence at "the U.S. State Department" or "Dr. Smith": a period followed by a
+ * capital. After an initialism or a title that almost never ends a sentence, so the segments are
+ * joined again (a real sentence end after "U.S." then only makes one quote a little longer).
+ */
+const ABBREVIATION_AT_END = /(?<![\p{L}\p{N}.])(?:(?:\p{Lu}\.){2,}|(?:Mr|Mrs|Ms|Dr|Prof|Sen|Rep|Gov|Gen|Lt|Col|Capt|Sgt)\.)\s*$/u;
+
+/** A line that is a block of its own even without a blank line around it. */
+const BLOCK_LINE = /^[ \t]*(?:#{1,6}[ \t]|[-*+][ \t]|\d+[.)][ \t])/;
+const HEADING_LINE = /^[ \t]*#{1,6}[ \t]/;
+const QUOTE_LINE = /^[ \t]*>/;
+
+/**
+ * Splits a paragraph before each list item, heading or start of a quote and after each heading:
+ * "# Title\nText" or "- apples\n- pears" are separate units, though no period ends them.
+ */
+function blockSpans(text: string, paragraph: Span): Span[] {
+  const blocks: Span[] = [];
+  let blockStart = paragraph.start;
+  let afterHeading = false;
+  let inQuote = false;
+  for (let lineStart = paragraph.start; lineStart < paragraph.end; ) {
+    const newline = text.indexOf('\n', lineStart);
+    const lineEnd = newline === -1 || newline >= paragraph.end ? paragraph.end : newline + 1;
+    // The paragraph's own leading markup is already trimmed off, so look from the line's real start.
+    const line = text.slice(text.lastIndexOf('\n', lineStart - 1) + 1, lineEnd);
+    const quote = QUOTE_LINE.test(line);
+    if (lineStart > blockStart && (afterHeading || BLOCK_LINE.test(line) || (quote && !inQuote))) {
+      blocks.push({ start: blockStart, end: lineStart });
+      blockStart = lineStart;
+    }
+    afterHeading = HEADING_LINE.test(line);
+    inQuote = quote;
+    lineStart = lineEnd;
+  }
+  blocks.push({ start: blockStart, end: paragraph.end });
+  // Each block loses its own leading marker ("- ", "1. "), which the segmenter would otherwise split off.
+  return blocks.map((block) => trimSpan(text, block)).filter((block) => block.end > block.start);
+}
+
+/**
  * Sentences of one paragraph, as exact spans of `text`.
  * Line breaks inside a paragraph are wrapping, not sentence ends, so they are read as spaces;
  * replacing one character by one keeps every offset valid.
  */
 export function sentenceSpans(text: string, paragraph: Span): Span[] {
-  const unwrapped = text.slice(paragraph.start, paragraph.end).replace(/[\r\n]/g, ' ');
   const spans: Span[] = [];
-  for (const segment of segmenter.segment(unwrapped)) {
-    const start = paragraph.start + segment.index;
-    const span = trimSpan(text, { start, end: start + segment.segment.length });
-    if (/[\p{L}\p{N}]/u.test(text.slice(span.start, span.end))) spans.push(span);
+  for (const block of blockSpans(text, paragraph)) {
+    const unwrapped = text.slice(block.start, block.end).replace(/[\r\n]/g, ' ');
+    let pending: number | undefined;
+    for (const segment of segmenter.segment(unwrapped)) {
+      const start = pending ?? block.start + segment.index;
+      const end = block.start + segment.index + segment.segment.length;
+      if (end < block.end && ABBREVIATION_AT_END.test(segment.segment)) {
+        pending = start;
+        continue;
+      }
+      pending = undefined;
+      const span = trimSpan(text, { start, end });
+      if (/[\p{L}\p{N}]/u.test(text.slice(span.start, span.end))) spans.push(span);
+    }
   }
   return spans;
 }

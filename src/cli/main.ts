@@ -7,7 +7,8 @@ import { IndexBusyError } from '../index/lock.ts';
 import { reindex } from '../index/reindex.ts';
 import { openIndex } from '../index/openIndex.ts';
 import { cliConfig, stderrLog } from './context.ts';
-import { answerJson, answerText, problemsText, summaryText } from './format.ts';
+import { problemsText, summaryText } from '../index/summaryText.ts';
+import { answerJson, answerText } from './format.ts';
 import { progressRenderer } from './progress.ts';
 
 const program = new Command('docent')

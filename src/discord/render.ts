@@ -13,9 +13,12 @@ const ELLIPSIS = '…';
  * even looking like a ping.
  */
 export function escapeText(text: string): string {
-  return escapeMarkdown(text.replace(/\s*\r?\n\s*/g, ' '))
+  // escapeMarkdown leaves masked links, headings, lists and block quotes alone by default.
+  return escapeMarkdown(text.replace(/\s*\r?\n\s*/g, ' '), { heading: true, bulletedList: true, numberedList: true })
+    .replace(/\[/g, '\\[')
+    .replace(/^(\s*)>/, '$1\\>')
     .replace(/@/g, '@\u200b')
-    .replace(/<(?=[@#:a]|\/)/g, '<\u200b');
+    .replace(/<(?=[@#:at]|\/)/g, '<\u200b');
 }
 
 /** Cuts at a word boundary to at most `max` characters, ellipsis included. */
@@ -26,8 +29,18 @@ export function truncate(text: string, max: number): string {
   return `${(space > max / 2 ? cut.slice(0, space) : cut).replace(/\\+$/, '')}${ELLIPSIS}`;
 }
 
-function citation(quote: Quote): string {
-  return `${quote.source.title} — \`${quote.source.path.replace(/`/g, "'")}\`, line ${quote.line}`;
+/**
+ * `**[n]** Title — \`path\`, line N` in at most `max` characters. The title is escaped; the path
+ * sits in a code span (where nothing formats or pings), which truncation never leaves unclosed.
+ */
+function sourceLine(quote: Quote, n: number, max: number): string {
+  const marker = `**[${n}]** `;
+  const line = `, line ${quote.line}`;
+  const path = quote.source.path.replace(/`/g, "'").replace(/@/g, '@\u200b');
+  const title = escapeText(quote.source.title);
+  const room = max - marker.length - ' — '.length - 2 - line.length;
+  const pathRoom = Math.min(path.length, Math.max(Math.floor(room / 2), room - title.length));
+  return `${marker}${truncate(title, room - pathRoom)} — \`${truncate(path, pathRoom)}\`${line}`;
 }
 
 /** `> quote [n]` blocks that fit `budget` characters; a quote that would overflow is shortened before its marker, never after. */
@@ -57,8 +70,7 @@ export function renderAnswer(answer: Answer, firstNumber = 1): RenderedAnswer {
   }
   const title = truncate(escapeText(answer.question), LIMITS.title);
   const sources = answer.quotes
-    .map((quote, i) => `**[${firstNumber + i}]** ${escapeText(citation(quote))}`)
-    .map((line) => truncate(line, Math.floor(LIMITS.fieldValue / answer.quotes.length) - 1))
+    .map((quote, i) => sourceLine(quote, firstNumber + i, Math.floor(LIMITS.fieldValue / answer.quotes.length) - 1))
     .join('\n');
   const footer = 'Verbatim quotes from the indexed sources. Docent does not paraphrase.';
   const descriptionBudget = Math.min(LIMITS.description, LIMITS.embedTotal - title.length - 'Sources'.length - sources.length - footer.length);

@@ -10,7 +10,7 @@ import {
   type PreTrainedTokenizer,
   type Tensor,
 } from '@huggingface/transformers';
-import { ensureConvertedMiniLm, MINILM_MAX_TOKENS } from './minilmConversion.js';
+import { ensureConvertedMiniLm, MINILM_MAX_TOKENS } from './minilmConversion.ts';
 
 export const DEFAULT_MODEL_ID = 'sentence-transformers/all-MiniLM-L6-v2';
 

@@ -13,19 +13,6 @@ export function dotAll(matrix: Float32Array, dimensions: number, query: readonly
   return scores;
 }
 
-/**
- * 1-based rank of every item by descending score; items scoring `floor` or below get no rank
- * (Infinity), so a sentence with no keyword in common gains nothing from keyword evidence.
- */
-export function ranks(scores: Float64Array, floor = -Infinity): Float64Array {
-  const order = [...scores.keys()].filter((i) => scores[i]! > floor).sort((a, b) => scores[b]! - scores[a]!);
-  const result = new Float64Array(scores.length).fill(Infinity);
-  order.forEach((item, position) => {
-    result[item] = position + 1;
-  });
-  return result;
-}
-
 /** Positions of the `k` highest scores, best first. */
 export function topK(scores: ArrayLike<number>, k: number): number[] {
   return Array.from({ length: scores.length }, (_, i) => i)

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { env } from '@huggingface/transformers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_MODEL_ID, lengthSortedOrder, loadEmbedder, type Embedder } from '../../src/embeddings/embedder.js';
+import { DEFAULT_MODEL_ID, lengthSortedOrder, loadEmbedder, type Embedder } from '../../src/embeddings/embedder.ts';
 import {
   REQUIRED_MODEL_FILES,
   convertedModelDir,
@@ -16,7 +16,7 @@ import {
   isConvertedModelDir,
   parseSafetensorsHeader,
   transpose2d,
-} from '../../src/embeddings/minilmConversion.js';
+} from '../../src/embeddings/minilmConversion.ts';
 
 interface ReferenceFile {
   sentences: { text: string; embedding: number[] }[];
