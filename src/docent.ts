@@ -1,4 +1,5 @@
 import { composeAnswer } from './answer/composeAnswer.ts';
+import { CHUNKER_VERSION } from './chunks/chunkSource.ts';
 import type { Answer, AskOptions } from './answer/types.ts';
 import type { EngineConfig } from './config/schema.ts';
 import { loadEmbedder, type Embedder } from './embeddings/embedder.ts';
@@ -44,6 +45,9 @@ export async function openDocent(config: EngineConfig, hooks: DocentHooks = {}, 
       throw new IndexMismatchError(
         `The index in ${config.INDEX_DIR} was built with ${settings.modelId}, but MODEL_ID is ${model.modelId}. Run \`npm run index\` to rebuild it.`,
       );
+    }
+    if (settings.chunkerVersion !== CHUNKER_VERSION) {
+      hooks.log?.(`The index in ${config.INDEX_DIR} was built by an older chunker; it still answers, but a re-index (npm run index, or /reindex) will rebuild it with the current one.`);
     }
     serving = { index: buildSearchIndex(generation), builtAt: generation.manifest.builtAt, sources: generation.manifest.sources };
   }

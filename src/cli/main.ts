@@ -1,10 +1,11 @@
 import { createInterface } from 'node:readline';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { ConfigError } from '../config/load.ts';
 import { openDocent, IndexMismatchError } from '../docent.ts';
 import { loadEmbedder } from '../embeddings/embedder.ts';
 import { IndexBusyError } from '../index/lock.ts';
 import { reindex } from '../index/reindex.ts';
+import { SourcesNotFoundError } from '../sources/loadSources.ts';
 import { openIndex } from '../index/openIndex.ts';
 import { cliConfig, stderrLog } from './context.ts';
 import { problemsText, summaryText } from '../index/summaryText.ts';
@@ -99,14 +100,12 @@ program
 /** A mistake in how the command was called: shown without a stack trace. */
 class UsageError extends Error {}
 
-const EXPECTED_ERRORS = [UsageError, ConfigError, IndexBusyError, IndexMismatchError];
-
-program.addOption(new Option('--quiet').hideHelp());
+const EXPECTED_ERRORS = [UsageError, ConfigError, IndexBusyError, IndexMismatchError, SourcesNotFoundError];
 
 try {
   await program.parseAsync();
 } catch (error) {
-  const expected = EXPECTED_ERRORS.some((type) => error instanceof type) || (error instanceof Error && /^Sources folder not found/.test(error.message));
+  const expected = EXPECTED_ERRORS.some((type) => error instanceof type);
   process.stderr.write(`docent: ${error instanceof Error ? (expected ? error.message : (error.stack ?? error.message)) : String(error)}\n`);
   process.exitCode = error instanceof ConfigError ? 2 : 1;
 }

@@ -3,6 +3,13 @@ import path from 'node:path';
 import { parseSource, SourceError } from './parseSource.ts';
 import type { LoadedSources, SourceDocument, SourceProblem } from './types.ts';
 
+export class SourcesNotFoundError extends Error {
+  override name = 'SourcesNotFoundError';
+  constructor(dir: string) {
+    super(`Sources folder not found: ${dir} (set SOURCES_DIR or --sources to a folder of .md/.txt articles)`);
+  }
+}
+
 export interface LoadSourcesOptions {
   readonly maxBytes: number;
 }
@@ -29,7 +36,7 @@ function displayPath(file: string): string {
  */
 export async function loadSources(dir: string, options: LoadSourcesOptions): Promise<LoadedSources> {
   const info = await stat(dir).catch(() => undefined);
-  if (!info?.isDirectory()) throw new Error(`Sources folder not found: ${dir}`);
+  if (!info?.isDirectory()) throw new SourcesNotFoundError(dir);
   const documents: SourceDocument[] = [];
   const problems: SourceProblem[] = [];
   for (const file of await listSourceFiles(dir)) {
