@@ -42,9 +42,16 @@ const BLOCK_LINE = /^[ \t]*(?:#{1,6}[ \t]|[-*+][ \t]|\d+[.)][ \t])/;
 const HEADING_LINE = /^[ \t]*#{1,6}[ \t]/;
 const QUOTE_LINE = /^[ \t]*>/;
 
+/** The whole line of `text` that contains `offset`. */
+function lineAt(text: string, offset: number): string {
+  const end = text.indexOf('\n', offset);
+  return text.slice(text.lastIndexOf('\n', offset - 1) + 1, end === -1 ? text.length : end);
+}
+
 /**
  * Splits a paragraph before each list item, heading or start of a quote and after each heading:
  * "# Title\nText" or "- apples\n- pears" are separate units, though no period ends them.
+ * Heading lines are left out.
  */
 function blockSpans(text: string, paragraph: Span): Span[] {
   const blocks: Span[] = [];
@@ -55,7 +62,7 @@ function blockSpans(text: string, paragraph: Span): Span[] {
     const newline = text.indexOf('\n', lineStart);
     const lineEnd = newline === -1 || newline >= paragraph.end ? paragraph.end : newline + 1;
     // The paragraph's own leading markup is already trimmed off, so look from the line's real start.
-    const line = text.slice(text.lastIndexOf('\n', lineStart - 1) + 1, lineEnd);
+    const line = lineAt(text, lineStart);
     const quote = QUOTE_LINE.test(line);
     if (lineStart > blockStart && (afterHeading || BLOCK_LINE.test(line) || (quote && !inQuote))) {
       blocks.push({ start: blockStart, end: lineStart });
@@ -66,8 +73,10 @@ function blockSpans(text: string, paragraph: Span): Span[] {
     lineStart = lineEnd;
   }
   blocks.push({ start: blockStart, end: paragraph.end });
+  // Headings name a topic but answer nothing; quoting one would cite a title as if it were a fact.
+  const prose = blocks.filter((block) => !HEADING_LINE.test(lineAt(text, block.start)));
   // Each block loses its own leading marker ("- ", "1. "), which the segmenter would otherwise split off.
-  return blocks.map((block) => trimSpan(text, block)).filter((block) => block.end > block.start);
+  return prose.map((block) => trimSpan(text, block)).filter((block) => block.end > block.start);
 }
 
 /**

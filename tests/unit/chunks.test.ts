@@ -66,7 +66,7 @@ describe('sentenceSpans', () => {
     expect(sentencesOf(text)).toEqual(['This sentence is\nwrapped over two lines.', 'The next one\r\nis wrapped with CRLF.', 'Short.']);
   });
 
-  it('leaves heading markers and list bullets out of sentence spans', () => {
+  it('leaves headings out, and list bullets out of sentence spans', () => {
     const text = [
       '# Main Heading',
       '',
@@ -84,10 +84,8 @@ describe('sentenceSpans', () => {
       '> wrap over lines.',
     ].join('\n');
     expect(sentencesOf(text)).toEqual([
-      'Main Heading',
       'Body text follows.',
       'It has two sentences.',
-      'Section Two',
       'Text right under the heading.',
       'First item is here.',
       'Second item',

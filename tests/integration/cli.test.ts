@@ -1,0 +1,136 @@
+/** The CLI end to end: `npx tsx src/cli/main.ts ...` as child processes over temp folders. */
+import { readdir } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectExactQuotes, removeTempDirs, runCli, type CliResult, type QuotedAnswer, seededSourcesDir, tempDir } from './helpers.ts';
+
+const TITLES = [
+  'Reviving Diplomatic Ties: U.S. and Russia Explore Embassy Staffing and Flight Restoration in Istanbul Talks',
+  'U.S. and Russia Hold Talks in Istanbul on Restoring Diplomatic Missions',
+];
+
+let sourcesDir: string;
+let indexDir: string;
+let indexRun: CliResult;
+
+beforeAll(async () => {
+  sourcesDir = await seededSourcesDir('cli');
+  indexDir = tempDir('cli-index');
+  indexRun = await runCli(['index', '--sources', sourcesDir, '--index', indexDir]);
+});
+
+afterAll(() => removeTempDirs());
+
+interface JsonAnswer extends QuotedAnswer {
+  readonly question: string;
+  readonly answered: boolean;
+  readonly reason?: string;
+}
+
+/** Checks the exact --json shape, and that every quote is verbatim. */
+function expectJsonAnswer(value: unknown): JsonAnswer {
+  const answer = value as JsonAnswer & Record<string, unknown>;
+  expect(Object.keys(answer).sort()).toEqual(answer.answered ? ['answered', 'question', 'quotes'] : ['answered', 'question', 'quotes', 'reason']);
+  expect(typeof answer.question).toBe('string');
+  expect(typeof answer.answered).toBe('boolean');
+  for (const quote of answer.quotes) {
+    expect(Object.keys(quote).sort()).toEqual(['end', 'line', 'score', 'source', 'start', 'text']);
+    expect(Object.keys(quote.source).sort()).toEqual(['id', 'path', 'title']);
+    expect(typeof (quote as unknown as { score: unknown }).score).toBe('number');
+  }
+  expect(answer.quotes.length).toBeLessThanOrEqual(3);
+  expectExactQuotes(answer);
+  return answer;
+}
+
+describe('docent CLI', () => {
+  it('index prints the summary: added/changed/removed/unchanged, chunks embedded, seconds', async () => {
+    expect(indexRun.code, indexRun.stderr).toBe(0);
+    const out = indexRun.stdout;
+    expect(out).toMatch(/^\s*added:\s+2 \(/m);
+    expect(out).toContain('reviving-diplomatic-ties-istanbul-talks.md');
+    expect(out).toMatch(/^\s*changed:\s+0$/m);
+    expect(out).toMatch(/^\s*removed:\s+0$/m);
+    expect(out).toMatch(/^\s*unchanged:\s+0$/m);
+    expect(out).toMatch(/^\s*embedded:\s+[1-9]\d* chunks, [1-9]\d* sentences$/m);
+    expect(out).toMatch(/^\s*time:\s+\d+\.\d s$/m);
+    // Progress goes to stderr, keeping stdout clean.
+    expect(indexRun.stderr).toMatch(/Embedding \d+ chunks and sentences from 2 source\(s\)/);
+    expect((await readdir(indexDir)).filter((name) => name.startsWith('gen-'))).toHaveLength(1);
+
+    const again = await runCli(['index', '--sources', sourcesDir, '--index', indexDir]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('Index is up to date; nothing to embed.');
+    expect(again.stdout).toMatch(/^\s*unchanged:\s+2$/m);
+    expect(again.stdout).toMatch(/^\s*embedded:\s+0 chunks, 0 sentences$/m);
+  });
+
+  it('ask --json prints exactly the documented fields', async () => {
+    const result = await runCli(['ask', '--index', indexDir, '--sources', sourcesDir, '--json', 'Which properties does Russia want returned?']);
+    expect(result.code, result.stderr).toBe(0);
+    const answer = expectJsonAnswer(JSON.parse(result.stdout));
+    expect(answer.question).toBe('Which properties does Russia want returned?');
+    expect(answer.answered).toBe(true);
+    expect(answer.quotes.length).toBeGreaterThan(0);
+    expect(answer.quotes.some((quote) => quote.text.includes('six') && quote.text.includes('properties'))).toBe(true);
+    for (const quote of answer.quotes) expect(TITLES).toContain(quote.source.title);
+  });
+
+  it('ask --json on an off-topic question adds a reason and no quotes', async () => {
+    const result = await runCli(['ask', '--index', indexDir, '--json', 'What is the capital of France?']);
+    expect(result.code, result.stderr).toBe(0);
+    const answer = expectJsonAnswer(JSON.parse(result.stdout));
+    expect(answer.answered).toBe(false);
+    expect(answer.quotes).toEqual([]);
+    expect(answer.reason).toBeTruthy();
+  });
+
+  it('ask --stdin answers one JSON line per question, in order', async () => {
+    const questions = ['Which properties does Russia want returned?', 'What is the capital of France?', 'Who led the talks in Istanbul?'];
+    const result = await runCli(['ask', '--index', indexDir, '--stdin'], { input: `${questions[0]}\n\n${questions[1]}\n${questions[2]}\n` });
+    expect(result.code, result.stderr).toBe(0);
+    const lines = result.stdout.split('\n').filter((line) => line !== '');
+    expect(lines).toHaveLength(3);
+    const answers = lines.map((line) => expectJsonAnswer(JSON.parse(line)));
+    expect(answers.map((answer) => answer.question)).toEqual(questions);
+    expect(answers.map((answer) => answer.answered)).toEqual([true, false, true]);
+  });
+
+  it('ask with no index builds it first, then answers', async () => {
+    const fresh = tempDir('cli-fresh-index');
+    const result = await runCli(['ask', '--index', fresh, '--sources', sourcesDir, 'Which properties does Russia want returned?']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/No index in .* yet; building it from/);
+    expect(result.stdout).toContain('six');
+    expect(result.stdout).toMatch(/Sources:\n\[1\] .+ — .+, line \d+/);
+    expect((await readdir(fresh)).filter((name) => name.startsWith('gen-'))).toHaveLength(1);
+  });
+
+  it('sources lists both titles with chunk counts', async () => {
+    const [text, json] = await Promise.all([runCli(['sources', '--index', indexDir]), runCli(['sources', '--index', indexDir, '--json'])]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/^2 source\(s\), index built /);
+    for (const title of TITLES) expect(text.stdout).toContain(`- ${title}`);
+    expect(text.stdout.match(/· [1-9]\d* chunks ·/g)).toHaveLength(2);
+
+    expect(json.code, json.stderr).toBe(0);
+    const listed = JSON.parse(json.stdout) as { builtAt: string; sources: { title: string; chunks: number }[] };
+    expect(listed.builtAt).toBeTruthy();
+    expect(listed.sources.map((source) => source.title).sort()).toEqual([...TITLES].sort());
+    for (const source of listed.sources) expect(source.chunks).toBeGreaterThan(0);
+  });
+
+  it('an invalid setting exits with code 2 and names the setting', async () => {
+    const [result, index] = await Promise.all([
+      runCli(['ask', '--index', indexDir, 'Who led the talks in Istanbul?'], { env: { EMBED_BATCH_SIZE: 'zero' } }),
+      runCli(['index', '--sources', sourcesDir, '--index', indexDir], { env: { EMBED_BATCH_SIZE: '0' } }),
+    ]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('EMBED_BATCH_SIZE');
+    expect(result.stderr).toContain('"zero"');
+    expect(result.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
+    expect(result.stdout).toBe('');
+
+    expect(index.code).toBe(2);
+    expect(index.stderr).toMatch(/EMBED_BATCH_SIZE must be at least 1/);
+  });
+});
