@@ -11,6 +11,9 @@ export interface ComposeOptions {
   readonly thresholds?: DeclineThresholds;
 }
 
+/** "More quotes" stops where candidates score under half the best: past that they are rarely on the question. */
+const MIN_SHARE_OF_BEST = 0.5;
+
 export const NOT_COVERED = 'The sources do not cover this question.';
 
 function countNewlines(text: string, end: number): number {
@@ -26,7 +29,9 @@ export function composeAnswer(question: string, result: SearchResult, index: Sea
     return { question, answered: false, quotes: [], reason: NOT_COVERED, hasMore: false };
   }
   const offset = options.offset ?? 0;
-  const page = result.ranked.slice(offset, offset + options.maxQuotes);
+  const best = result.ranked[0]?.score ?? 0;
+  const quotable = result.ranked.filter((entry) => entry.score >= MIN_SHARE_OF_BEST * best);
+  const page = quotable.slice(offset, offset + options.maxQuotes);
   const quotes = page.map(({ sentence, score }): Quote => {
     const source = index.sources.get(sentence.sourceId);
     const span = trimQuote(sentence.text, options.maxQuoteChars, result.queryTerms);
@@ -39,7 +44,7 @@ export function composeAnswer(question: string, result: SearchResult, index: Sea
       score: Number(score.toFixed(6)),
     };
   });
-  const hasMore = offset + options.maxQuotes < result.ranked.length;
+  const hasMore = offset + options.maxQuotes < quotable.length;
   if (quotes.length === 0) return { question, answered: true, quotes, reason: 'There are no more quotes for this question.', hasMore: false };
   return { question, answered: true, quotes, hasMore };
 }
