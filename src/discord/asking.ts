@@ -12,14 +12,30 @@ export interface AnswerReply {
   readonly allowedMentions: typeof NO_MENTIONS;
 }
 
+/**
+ * The question without Discord's addressing syntax (user, role, channel, command, emoji and
+ * timestamp tokens, @everyone, @here): left in, their ids and words would count as keywords.
+ */
+export function plainQuestion(text: string): string {
+  return text
+    .replace(/<(?:@[!&]?\d+|#\d+|\/[\w -]+:\d+|a?:\w+:\d+|t:-?\d+(?::\w)?)>/g, ' ')
+    .replace(/@(?:everyone|here)\b/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
 /** Why a question is not answered at all (before any work is done), or undefined to go ahead. */
 export function refusal(context: BotContext, userId: string, question: string): string | undefined {
   if (question.trim() === '') return 'Ask a question, e.g. `/ask question: Who led the talks in Istanbul?`';
   const max = context.config.MAX_QUESTION_CHARS;
   if (question.length > max) return `Questions can be at most ${max} characters; yours has ${question.length.toLocaleString('en')}. Try a shorter one.`;
+  return overRateLimit(context, userId);
+}
+
+/** Counts one question against the user's rate limit; says how long to wait when over it. */
+export function overRateLimit(context: BotContext, userId: string): string | undefined {
   const wait = context.limiter.take(userId);
-  if (wait > 0) return `You're asking faster than Docent allows. Try again in ${wait} s.`;
-  return undefined;
+  return wait > 0 ? `You're asking faster than Docent allows. Try again in ${wait} s.` : undefined;
 }
 
 export const BUSY = 'Docent is busy answering other questions right now. Please try again in a moment.';

@@ -1,5 +1,5 @@
 import { MessageFlags, type ButtonInteraction } from 'discord.js';
-import { answerReply } from './asking.ts';
+import { answerReply, BUSY, overRateLimit } from './asking.ts';
 import type { BotContext } from './context.ts';
 import { renderSources } from './render.ts';
 
@@ -16,9 +16,18 @@ export async function handleButton(interaction: ButtonInteraction, context: BotC
       await interaction.reply({ content: EXPIRED, flags: MessageFlags.Ephemeral });
       return true;
     }
-    await interaction.deferReply({ flags: MessageFlags.Ephemeral });
-    const reply = await answerReply(context, answer.question, answer.shown);
-    await interaction.editReply(reply.embeds.length > 0 ? reply : { ...reply, content: 'There are no more quotes for this question.' });
+    // More quotes costs an answer's work, so it counts against the same limits as asking.
+    const limited = overRateLimit(context, interaction.user.id);
+    if (limited) {
+      await interaction.reply({ content: limited, flags: MessageFlags.Ephemeral });
+      return true;
+    }
+    const ran = await context.gate.tryRun(async () => {
+      await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+      const reply = await answerReply(context, answer.question, answer.shown);
+      await interaction.editReply(reply.embeds.length > 0 ? reply : { ...reply, content: 'There are no more quotes for this question.' });
+    });
+    if (!ran) await interaction.reply({ content: BUSY, flags: MessageFlags.Ephemeral });
     return true;
   }
 

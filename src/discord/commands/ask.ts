@@ -1,5 +1,5 @@
 import { MessageFlags, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
-import { answerReply, BUSY, refusal } from '../asking.ts';
+import { answerReply, BUSY, plainQuestion, refusal } from '../asking.ts';
 import type { BotContext, SlashCommand } from '../context.ts';
 
 export const ask: SlashCommand = {
@@ -10,7 +10,7 @@ export const ask: SlashCommand = {
     .addBooleanOption((option) => option.setName('private').setDescription('Only you see the answer')),
 
   async execute(interaction: ChatInputCommandInteraction, context: BotContext) {
-    const question = interaction.options.getString('question', true).trim();
+    const question = plainQuestion(interaction.options.getString('question', true));
     const isPrivate = interaction.options.getBoolean('private') ?? false;
     const refused = refusal(context, interaction.user.id, question);
     if (refused) {
