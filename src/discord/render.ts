@@ -66,7 +66,7 @@ export interface RenderedAnswer {
 
 export function renderAnswer(answer: Answer, firstNumber = 1): RenderedAnswer {
   if (!answer.answered || answer.quotes.length === 0) {
-    return { content: answer.reason ?? "The sources don't cover that question." , embeds: [] };
+    return { content: answer.reason ?? "The sources don't cover that question.", embeds: [] };
   }
   const title = truncate(escapeText(answer.question), LIMITS.title);
   const sources = answer.quotes
