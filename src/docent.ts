@@ -27,14 +27,34 @@ export interface Docent {
   close(): Promise<void>;
 }
 
+/** The embedding model the configuration names. */
+export function embedderFor(config: EngineConfig, log?: (message: string) => void): Promise<Embedder> {
+  return loadEmbedder({ modelId: config.MODEL_ID, cacheDir: config.MODEL_CACHE_DIR, batchSize: config.EMBED_BATCH_SIZE, log });
+}
+
+/** A re-index of the configured sources into the configured index folder. */
+export function reindexFromConfig(
+  config: EngineConfig,
+  embedder: Embedder,
+  options: { force?: boolean; onProgress?: (progress: ReindexProgress) => void } = {},
+): Promise<ReindexSummary> {
+  return reindex({
+    sourcesDir: config.SOURCES_DIR,
+    indexDir: config.INDEX_DIR,
+    maxSourceBytes: config.MAX_SOURCE_BYTES,
+    overlapSentences: config.CHUNK_OVERLAP_SENTENCES,
+    embedder,
+    force: options.force,
+    onProgress: options.onProgress,
+  });
+}
+
 export class IndexMismatchError extends Error {
   override name = 'IndexMismatchError';
 }
 
 export async function openDocent(config: EngineConfig, hooks: DocentHooks = {}, embedder?: Embedder): Promise<Docent> {
-  const model =
-    embedder ??
-    (await loadEmbedder({ modelId: config.MODEL_ID, cacheDir: config.MODEL_CACHE_DIR, batchSize: config.EMBED_BATCH_SIZE, log: hooks.log }));
+  const model = embedder ?? (await embedderFor(config, hooks.log));
   let serving: { index: SearchIndex; builtAt: string; sources: IndexedSource[] } | undefined;
 
   async function load(): Promise<void> {
@@ -53,15 +73,7 @@ export async function openDocent(config: EngineConfig, hooks: DocentHooks = {}, 
   }
 
   async function runReindex(options: { force?: boolean; onProgress?: (progress: ReindexProgress) => void } = {}): Promise<ReindexSummary> {
-    const summary = await reindex({
-      sourcesDir: config.SOURCES_DIR,
-      indexDir: config.INDEX_DIR,
-      maxSourceBytes: config.MAX_SOURCE_BYTES,
-      overlapSentences: config.CHUNK_OVERLAP_SENTENCES,
-      embedder: model,
-      force: options.force,
-      onProgress: options.onProgress ?? hooks.onProgress,
-    });
+    const summary = await reindexFromConfig(config, model, { force: options.force, onProgress: options.onProgress ?? hooks.onProgress });
     if (summary.updated || serving === undefined) await load();
     return summary;
   }

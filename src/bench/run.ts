@@ -3,8 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { cliConfig, stderrLog } from '../cli/context.ts';
-import { openDocent } from '../docent.ts';
-import { loadEmbedder } from '../embeddings/embedder.ts';
+import { embedderFor, openDocent } from '../docent.ts';
 import { recordsOf, indexSettings } from '../index/reindex.ts';
 import { loadSources } from '../sources/loadSources.ts';
 import { evenlySpaced, quantile } from '../eval/metrics.ts';
@@ -37,7 +36,7 @@ for (let copy = 0; copy < options.scale; copy++) {
 const config = cliConfig({ SOURCES_DIR: sourcesDir, INDEX_DIR: path.join(work, 'index') });
 
 let began = performance.now();
-const embedder = await loadEmbedder({ modelId: config.MODEL_ID, cacheDir: config.MODEL_CACHE_DIR, batchSize: config.EMBED_BATCH_SIZE, log: stderrLog });
+const embedder = await embedderFor(config, stderrLog);
 const modelLoadSeconds = (performance.now() - began) / 1000;
 
 // Raw throughput: the same model on the same kind of texts the index embeds, with nothing else around it.

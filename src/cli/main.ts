@@ -1,10 +1,8 @@
 import { createInterface } from 'node:readline';
 import { Command } from 'commander';
 import { ConfigError } from '../config/load.ts';
-import { openDocent, IndexMismatchError } from '../docent.ts';
-import { loadEmbedder } from '../embeddings/embedder.ts';
+import { embedderFor, IndexMismatchError, openDocent, reindexFromConfig } from '../docent.ts';
 import { IndexBusyError } from '../index/lock.ts';
-import { reindex } from '../index/reindex.ts';
 import { SourcesNotFoundError } from '../sources/loadSources.ts';
 import { openIndex } from '../index/openIndex.ts';
 import { cliConfig, stderrLog } from './context.ts';
@@ -24,18 +22,10 @@ program
   .option('--force', 're-embed every source, even unchanged ones', false)
   .action(async (options: { sources?: string; index?: string; force: boolean }) => {
     const config = cliConfig({ SOURCES_DIR: options.sources, INDEX_DIR: options.index });
-    const embedder = await loadEmbedder({ modelId: config.MODEL_ID, cacheDir: config.MODEL_CACHE_DIR, batchSize: config.EMBED_BATCH_SIZE, log: stderrLog });
+    const embedder = await embedderFor(config, stderrLog);
     const progress = progressRenderer();
     try {
-      const summary = await reindex({
-        sourcesDir: config.SOURCES_DIR,
-        indexDir: config.INDEX_DIR,
-        maxSourceBytes: config.MAX_SOURCE_BYTES,
-        overlapSentences: config.CHUNK_OVERLAP_SENTENCES,
-        embedder,
-        force: options.force,
-        onProgress: progress.onProgress,
-      });
+      const summary = await reindexFromConfig(config, embedder, { force: options.force, onProgress: progress.onProgress });
       progress.stop();
       problemsText(summary).forEach(stderrLog);
       process.stdout.write(`${summaryText(summary)}\n`);

@@ -4,7 +4,8 @@ import { z } from 'zod';
  * Every setting Docent's engine reads, from the environment (or `.env`) and CLI flags.
  * This schema is the reference documentation: `.env.example` mirrors it.
  */
-const positiveInt = (name: string, max: number) =>
+/** A whole number from 1 to `max`, from an env string or a flag; messages name the setting. */
+export const positiveInt = (name: string, max: number) =>
   z.coerce
     .number({ invalid_type_error: `${name} must be a whole number` })
     .int(`${name} must be a whole number`)

@@ -1,15 +1,8 @@
 import { z } from 'zod';
-import { engineConfigSchema } from '../config/schema.ts';
+import { engineConfigSchema, positiveInt } from '../config/schema.ts';
 
 const snowflake = (name: string, whereToFind = '') =>
   z.string({ required_error: `${name} is required${whereToFind}` }).regex(/^\d{17,20}$/, `${name} must be a Discord id (17–20 digits)`);
-
-const positiveInt = (name: string, max: number) =>
-  z.coerce
-    .number({ invalid_type_error: `${name} must be a whole number` })
-    .int(`${name} must be a whole number`)
-    .min(1, `${name} must be at least 1`)
-    .max(max, `${name} must be at most ${max}`);
 
 /**
  * The bot's settings: the engine's (see src/config/schema.ts) plus Discord's.

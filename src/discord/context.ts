@@ -1,11 +1,11 @@
 import type { ChatInputCommandInteraction, SharedSlashCommand } from 'discord.js';
 import type { Logger } from 'pino';
 import type { Docent } from '../docent.ts';
-import type { AnswerStore } from './answerStore.ts';
+import { AnswerStore } from './answerStore.ts';
 import type { BotConfig } from './config.ts';
-import type { FeedbackLog } from './feedback.ts';
-import type { ConcurrencyGate, RateLimiter } from './limits.ts';
-import type { ReindexJob } from './reindexJob.ts';
+import { feedbackLog, type FeedbackLog } from './feedback.ts';
+import { ConcurrencyGate, RateLimiter } from './limits.ts';
+import { ReindexJob } from './reindexJob.ts';
 
 /** Everything a command handler may use; built once at start-up and handed in, so tests can build their own. */
 export interface BotContext {
@@ -17,6 +17,21 @@ export interface BotContext {
   readonly answers: AnswerStore;
   readonly feedback: FeedbackLog;
   readonly reindexJob: ReindexJob;
+}
+
+/** The context as configured: limits, feedback log and re-index job around one engine. */
+export function createBotContext(docent: Docent, config: BotConfig, logger: Logger): BotContext {
+  return {
+    docent,
+    config,
+    logger,
+    limiter: new RateLimiter(config.RATE_LIMIT_PER_MINUTE),
+    gate: new ConcurrencyGate(config.MAX_CONCURRENT_ANSWERS),
+    answers: new AnswerStore(),
+    // The application id salts the user hashes, so the same person hashes differently per bot.
+    feedback: feedbackLog(config.FEEDBACK_LOG, config.DISCORD_CLIENT_ID),
+    reindexJob: new ReindexJob(docent),
+  };
 }
 
 /** The discord.js guide's command shape: the builder Discord registers, and what runs. */

@@ -1,10 +1,7 @@
 import { ConfigError } from '../config/load.ts';
 import { openDocent } from '../docent.ts';
-import { AnswerStore } from './answerStore.ts';
 import { attachDocent, createClient } from './bot.ts';
-import { feedbackLog } from './feedback.ts';
-import { ConcurrencyGate, RateLimiter } from './limits.ts';
-import { ReindexJob } from './reindexJob.ts';
+import { createBotContext } from './context.ts';
 import { configErrorLine, createLogger, loadBotConfig } from './startup.ts';
 
 let config;
@@ -29,16 +26,7 @@ const docent = await openDocent(config, {
 });
 logger.info({ sources: docent.sources().sources.length }, 'index loaded');
 
-const client = attachDocent(createClient(config.DISCORD_API_URL), {
-  docent,
-  config,
-  logger,
-  limiter: new RateLimiter(config.RATE_LIMIT_PER_MINUTE),
-  gate: new ConcurrencyGate(config.MAX_CONCURRENT_ANSWERS),
-  answers: new AnswerStore(),
-  feedback: feedbackLog(config.FEEDBACK_LOG, config.DISCORD_CLIENT_ID),
-  reindexJob: new ReindexJob(docent),
-});
+const client = attachDocent(createClient(config.DISCORD_API_URL), createBotContext(docent, config, logger));
 
 async function shutdown(signal: string): Promise<void> {
   logger.info({ signal }, 'shutting down');

@@ -5,9 +5,8 @@ import { composeAnswer } from '../answer/composeAnswer.ts';
 import { coversQuestion, DEFAULT_THRESHOLDS, evidenceOf, type DeclineThresholds, type Evidence } from '../answer/decide.ts';
 import { cliConfig, stderrLog } from '../cli/context.ts';
 import { progressRenderer } from '../cli/progress.ts';
-import { loadEmbedder } from '../embeddings/embedder.ts';
+import { embedderFor, reindexFromConfig } from '../docent.ts';
 import { openIndex } from '../index/openIndex.ts';
-import { reindex } from '../index/reindex.ts';
 import { dotAll, topK } from '../retrieval/rank.ts';
 import { search } from '../retrieval/search.ts';
 import { buildSearchIndex, type SearchIndex } from '../retrieval/searchIndex.ts';
@@ -40,16 +39,9 @@ async function readJsonl<T>(file: string): Promise<T[]> {
 }
 
 const config = cliConfig({ SOURCES_DIR: options.articles, INDEX_DIR: options.index });
-const embedder = await loadEmbedder({ modelId: config.MODEL_ID, cacheDir: config.MODEL_CACHE_DIR, batchSize: config.EMBED_BATCH_SIZE, log: stderrLog });
+const embedder = await embedderFor(config, stderrLog);
 const progress = progressRenderer();
-const summary = await reindex({
-  sourcesDir: config.SOURCES_DIR,
-  indexDir: config.INDEX_DIR,
-  maxSourceBytes: config.MAX_SOURCE_BYTES,
-  overlapSentences: config.CHUNK_OVERLAP_SENTENCES,
-  embedder,
-  onProgress: progress.onProgress,
-});
+const summary = await reindexFromConfig(config, embedder, { onProgress: progress.onProgress });
 progress.stop();
 const generation = await openIndex(config.INDEX_DIR);
 if (!generation) throw new Error('The eval index could not be opened.');

@@ -10,14 +10,11 @@ import { ButtonStyle, ComponentType, Events, GatewayIntentBits, MessageFlags, ty
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.ts';
 import { openDocent, type Docent } from '../../src/docent.ts';
-import { AnswerStore } from '../../src/discord/answerStore.ts';
 import { attachDocent, createClient, INTENTS } from '../../src/discord/bot.ts';
 import { botConfigSchema, type BotConfig } from '../../src/discord/config.ts';
-import type { BotContext } from '../../src/discord/context.ts';
-import { feedbackLog, hashUserId } from '../../src/discord/feedback.ts';
-import { ConcurrencyGate, RateLimiter } from '../../src/discord/limits.ts';
+import { createBotContext, type BotContext } from '../../src/discord/context.ts';
+import { hashUserId } from '../../src/discord/feedback.ts';
 import { registerCommands } from '../../src/discord/registerCommands.ts';
-import { ReindexJob } from '../../src/discord/reindexJob.ts';
 import { createLogger } from '../../src/discord/startup.ts';
 import { defaultModelCacheDir } from '../../src/embeddings/minilmConversion.ts';
 import { snowflake, startFakeDiscord, type FakeDiscord, type RecordedRequest } from './fake/fakeDiscord.ts';
@@ -85,16 +82,7 @@ beforeAll(async () => {
     },
     close: () => engine.close(),
   };
-  context = {
-    docent,
-    config,
-    logger,
-    limiter: new RateLimiter(config.RATE_LIMIT_PER_MINUTE),
-    gate: new ConcurrencyGate(config.MAX_CONCURRENT_ANSWERS),
-    answers: new AnswerStore(),
-    feedback: feedbackLog(config.FEEDBACK_LOG, config.DISCORD_CLIENT_ID),
-    reindexJob: new ReindexJob(docent),
-  };
+  context = createBotContext(docent, config, logger);
 
   client = attachDocent(createClient(config.DISCORD_API_URL), context);
   const ready = once(client, Events.ClientReady);
