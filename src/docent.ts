@@ -15,6 +15,11 @@ export interface DocentHooks {
   readonly onProgress?: (progress: ReindexProgress) => void;
 }
 
+export interface ReindexRequest {
+  readonly force?: boolean;
+  readonly onProgress?: (progress: ReindexProgress) => void;
+}
+
 /**
  * The answer engine as the CLI and the Discord bot see it: ask, list sources, re-index.
  * It knows nothing about either front end. A re-index swaps the new index in only once it is
@@ -23,7 +28,7 @@ export interface DocentHooks {
 export interface Docent {
   ask(question: string, options?: AskOptions): Promise<Answer>;
   sources(): { sources: IndexedSource[]; builtAt?: string };
-  reindex(options?: { force?: boolean; onProgress?: (progress: ReindexProgress) => void }): Promise<ReindexSummary>;
+  reindex(options?: ReindexRequest): Promise<ReindexSummary>;
   close(): Promise<void>;
 }
 
@@ -36,7 +41,7 @@ export function embedderFor(config: EngineConfig, log?: (message: string) => voi
 export function reindexFromConfig(
   config: EngineConfig,
   embedder: Embedder,
-  options: { force?: boolean; onProgress?: (progress: ReindexProgress) => void } = {},
+  options: ReindexRequest = {},
 ): Promise<ReindexSummary> {
   return reindex({
     sourcesDir: config.SOURCES_DIR,
@@ -72,7 +77,7 @@ export async function openDocent(config: EngineConfig, hooks: DocentHooks = {}, 
     serving = { index: buildSearchIndex(generation), builtAt: generation.manifest.builtAt, sources: generation.manifest.sources };
   }
 
-  async function runReindex(options: { force?: boolean; onProgress?: (progress: ReindexProgress) => void } = {}): Promise<ReindexSummary> {
+  async function runReindex(options: ReindexRequest = {}): Promise<ReindexSummary> {
     const summary = await reindexFromConfig(config, model, { force: options.force, onProgress: options.onProgress ?? hooks.onProgress });
     if (summary.updated || serving === undefined) await load();
     return summary;
