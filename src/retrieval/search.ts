@@ -35,12 +35,11 @@ export interface SearchResult {
   readonly ranked: RankedSentence[];
 }
 
-function keywordCoverage(queryTerms: readonly string[], text: string, idf: (term: string) => number): number {
+function keywordCoverage(queryTerms: readonly string[], present: (term: string) => boolean, idf: (term: string) => number): number {
   const unique = [...new Set(queryTerms)];
   const total = unique.reduce((sum, term) => sum + idf(term), 0);
   if (total === 0) return 0;
-  const present = new Set(terms(text));
-  return unique.reduce((sum, term) => sum + (present.has(term) ? idf(term) : 0), 0) / total;
+  return unique.reduce((sum, term) => sum + (present(term) ? idf(term) : 0), 0) / total;
 }
 
 /** Sentences ranked in full and offered to the answer stage. */
@@ -85,13 +84,14 @@ export function search(
   // Keyword coverage is costlier than the rest, so it is measured only where a quote can come from.
   const ranked = scored.slice(0, CANDIDATES).map(({ i, score, bestChunk }): RankedSentence => {
     const sentence = index.sentences[i]!;
-    const context = index.chunksOfSentence[i]!.map((c) => index.chunks[c]!.text).join(' ') || sentence.text;
+    const contexts = index.chunksOfSentence[i]!.map((c) => index.chunkTerms[c]!);
+    const present = (term: string) => contexts.some((chunkTerms) => chunkTerms.has(term));
     return {
       sentence,
       score,
       dense: sentenceDense[i]!,
       chunkDense: bestChunk === undefined ? sentenceDense[i]! : chunkDense[bestChunk]!,
-      coverage: keywordCoverage(queryTerms, context, index.chunkKeywords.idf),
+      coverage: keywordCoverage(queryTerms, present, index.chunkKeywords.idf),
     };
   });
   return { queryTerms, ranked };

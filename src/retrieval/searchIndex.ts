@@ -1,6 +1,7 @@
 import type { IndexedSource } from '../index/manifest.ts';
 import type { ChunkRecord, Generation, SentenceRecord } from '../index/store.ts';
 import { buildBm25, type Bm25Index } from './bm25.ts';
+import { terms } from './terms.ts';
 
 /** Everything a query needs, held in memory: vectors as flat matrices, keyword indexes, lookups. */
 export interface SearchIndex {
@@ -9,6 +10,8 @@ export interface SearchIndex {
   readonly chunks: readonly ChunkRecord[];
   readonly chunkVectors: Float32Array;
   readonly chunkKeywords: Bm25Index;
+  /** Each chunk's keyword stems, for measuring how much of a question a passage covers. */
+  readonly chunkTerms: readonly ReadonlySet<string>[];
   readonly sentences: readonly SentenceRecord[];
   readonly sentenceVectors: Float32Array;
   readonly sentenceKeywords: Bm25Index;
@@ -50,6 +53,7 @@ export function buildSearchIndex(generation: Generation): SearchIndex {
     chunks,
     chunkVectors: flatten(chunkItems.map((item) => item.vector), dimensions),
     chunkKeywords: buildBm25(chunks.map((chunk) => chunk.text)),
+    chunkTerms: chunks.map((chunk) => new Set(terms(chunk.text))),
     sentences,
     sentenceVectors: flatten(sentenceItems.map((item) => item.vector), dimensions),
     sentenceKeywords: buildBm25(sentences.map((sentence) => sentence.text)),
