@@ -1,9 +1,5 @@
 import { z } from 'zod';
 
-/**
- * Every setting Docent's engine reads, from the environment (or `.env`) and CLI flags.
- * This schema is the reference documentation: `.env.example` mirrors it.
- */
 /** A whole number from 1 to `max`, from an env string or a flag; messages name the setting. */
 export const positiveInt = (name: string, max: number) =>
   z.coerce
@@ -12,6 +8,10 @@ export const positiveInt = (name: string, max: number) =>
     .min(1, `${name} must be at least 1`)
     .max(max, `${name} must be at most ${max}`);
 
+/**
+ * Every setting Docent's engine reads, from the environment (or `.env`) and CLI flags.
+ * This schema is the reference documentation: `.env.example` mirrors it.
+ */
 export const engineConfigSchema = z.object({
   /** Folder of source articles (.md / .txt with optional YAML front matter). */
   SOURCES_DIR: z.string().min(1, 'SOURCES_DIR must name a folder').default('sources'),

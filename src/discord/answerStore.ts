@@ -24,8 +24,4 @@ export class AnswerStore {
   get(id: string): AnswerContext | undefined {
     return this.entries.get(id);
   }
-
-  update(id: string, context: AnswerContext): void {
-    if (this.entries.has(id)) this.entries.set(id, context);
-  }
 }

@@ -3,13 +3,19 @@ import { MessageFlags, type RepliableInteraction } from 'discord.js';
 import type { Logger } from 'pino';
 import { IndexBusyError } from '../index/lock.ts';
 
+/** Logs the full error under a new short id, which is all the user is shown. */
+export function logWithErrorId(logger: Logger, error: unknown, what: string): string {
+  const errorId = randomBytes(4).toString('hex');
+  logger.error({ errorId, err: error }, what);
+  return errorId;
+}
+
 /**
  * Logs the full error under a short id and tells the user only the id, privately: the details
  * stay in the log where admins can find them.
  */
 export async function reportError(interaction: RepliableInteraction, logger: Logger, error: unknown): Promise<string> {
-  const errorId = randomBytes(4).toString('hex');
-  logger.error({ errorId, err: error }, 'failed to handle an interaction');
+  const errorId = logWithErrorId(logger, error, 'failed to handle an interaction');
   const content =
     error instanceof IndexBusyError
       ? `${error.message} (error id ${errorId})`

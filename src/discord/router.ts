@@ -2,9 +2,8 @@ import type { Interaction, Message } from 'discord.js';
 import { handleButton } from './buttons.ts';
 import { commands } from './commands/index.ts';
 import type { BotContext } from './context.ts';
-import { reportError } from './errors.ts';
+import { logWithErrorId, reportError } from './errors.ts';
 import { handleMention } from './mention.ts';
-import { randomBytes } from 'node:crypto';
 
 const byName = new Map(commands.map((command) => [command.data.name, command]));
 
@@ -28,8 +27,7 @@ export async function routeMessage(message: Message, context: BotContext): Promi
   try {
     await handleMention(message, context);
   } catch (error) {
-    const errorId = randomBytes(4).toString('hex');
-    context.logger.error({ errorId, err: error }, 'failed to answer a mention');
+    const errorId = logWithErrorId(context.logger, error, 'failed to answer a mention');
     await message.reply({ content: `Sorry, something went wrong (error id \`${errorId}\`).`, allowedMentions: { parse: [], repliedUser: false } }).catch(() => undefined);
   }
 }

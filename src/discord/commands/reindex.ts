@@ -1,5 +1,5 @@
 import { InteractionContextType, MessageFlags, PermissionFlagsBits, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
-import { summaryText } from '../../index/summaryText.ts';
+import { problemsText, summaryText } from '../../index/summaryText.ts';
 import type { BotContext, SlashCommand } from '../context.ts';
 import { interactionIsAdmin } from '../permissions.ts';
 import { reportError } from '../errors.ts';
@@ -31,7 +31,7 @@ export const reindex: SlashCommand = {
       const summary = await done;
       // Logged as well: a re-index longer than the 15-minute interaction token cannot edit its reply.
       context.logger.info({ summary: { ...summary, problems: summary.problems.length } }, 're-index finished');
-      const problems = summary.problems.map((problem) => `⚠ Skipped ${problem.path}: ${problem.reason}`);
+      const problems = problemsText(summary).map((line) => `⚠ ${line}`);
       await interaction.editReply({ content: ['Re-index finished.', '```', summaryText(summary), '```', ...problems].join('\n').slice(0, 2000) });
     } catch (error) {
       await reportError(interaction, context.logger, error);
