@@ -3,7 +3,8 @@ import { CHUNKER_VERSION } from './chunks/chunkSource.ts';
 import type { Answer, AskOptions } from './answer/types.ts';
 import type { EngineConfig } from './config/schema.ts';
 import { loadEmbedder, type Embedder } from './embeddings/embedder.ts';
-import type { IndexedSource } from './index/manifest.ts';
+import { fittedModels } from './fitted/fitted.ts';
+import { MANIFEST_VERSION, type IndexedSource } from './index/manifest.ts';
 import { openIndex } from './index/openIndex.ts';
 import { reindex, type ReindexProgress, type ReindexSummary } from './index/reindex.ts';
 import { buildSearchIndex, type SearchIndex } from './retrieval/searchIndex.ts';
@@ -59,22 +60,26 @@ export class IndexMismatchError extends Error {
 }
 
 export async function openDocent(config: EngineConfig, hooks: DocentHooks = {}, embedder?: Embedder): Promise<Docent> {
+  const fitted = fittedModels();
   const model = embedder ?? (await embedderFor(config, hooks.log));
   let serving: { index: SearchIndex; builtAt: string; sources: IndexedSource[] } | undefined;
 
-  async function load(): Promise<void> {
+  async function load(): Promise<'loaded' | 'missing' | 'outdated'> {
     const generation = await openIndex(config.INDEX_DIR);
-    if (generation === undefined) return;
+    if (generation === undefined) return 'missing';
     const { settings } = generation.manifest;
     if (settings.modelId !== model.modelId || settings.dimensions !== model.dimensions) {
       throw new IndexMismatchError(
         `The index in ${config.INDEX_DIR} was built with ${settings.modelId}, but MODEL_ID is ${model.modelId}. Run \`npm run index\` to rebuild it.`,
       );
     }
-    if (settings.chunkerVersion !== CHUNKER_VERSION) {
-      hooks.log?.(`The index in ${config.INDEX_DIR} was built by an older chunker; it still answers, but a re-index (npm run index, or /reindex) will rebuild it with the current one.`);
+    if (settings.chunkerVersion !== CHUNKER_VERSION || generation.manifest.version !== MANIFEST_VERSION) {
+      // Ranking reads vectors and tags an older index lacks, so it is rebuilt before serving.
+      hooks.log?.(`The index in ${config.INDEX_DIR} was built by an older version of Docent; rebuilding it…`);
+      return 'outdated';
     }
     serving = { index: buildSearchIndex(generation), builtAt: generation.manifest.builtAt, sources: generation.manifest.sources };
+    return 'loaded';
   }
 
   async function runReindex(options: ReindexRequest = {}): Promise<ReindexSummary> {
@@ -83,22 +88,21 @@ export async function openDocent(config: EngineConfig, hooks: DocentHooks = {}, 
     return summary;
   }
 
-  await load();
-  if (serving === undefined) {
-    hooks.log?.(`No index in ${config.INDEX_DIR} yet; building it from ${config.SOURCES_DIR}…`);
-    await runReindex();
-  }
+  const state = await load();
+  if (state === 'missing') hooks.log?.(`No index in ${config.INDEX_DIR} yet; building it from ${config.SOURCES_DIR}…`);
+  if (state !== 'loaded') await runReindex();
 
   return {
     async ask(question, options = {}) {
       const current = serving;
       if (current === undefined) throw new Error('No index is loaded.');
       const [vector] = await model.embed([question]);
-      const result = search(current.index, question, vector!);
+      const result = search(current.index, question, vector!, fitted.ranking);
       return composeAnswer(question, result, current.index, {
         maxQuotes: config.MAX_QUOTES,
         maxQuoteChars: config.MAX_QUOTE_CHARS,
         offset: options.offset,
+        decision: fitted.decision,
       });
     },
     sources: () => ({ sources: serving?.sources ?? [], builtAt: serving?.builtAt }),

@@ -1,18 +1,25 @@
 import type { SearchIndex } from '../retrieval/searchIndex.ts';
 import type { SearchResult } from '../retrieval/search.ts';
-import { coversQuestion, DEFAULT_THRESHOLDS, evidenceOf, type DeclineThresholds } from './decide.ts';
+import { decide, evidenceOf, type DecisionModels } from './decide.ts';
 import { trimQuote, withEllipses } from './trimQuote.ts';
 import type { Answer, Quote } from './types.ts';
 
-export interface ComposeOptions {
+export interface QuoteOptions {
   readonly maxQuotes: number;
   readonly maxQuoteChars: number;
   readonly offset?: number;
-  readonly thresholds?: DeclineThresholds;
 }
 
-/** "More quotes" stops where candidates score under half the best: past that they are rarely on the question. */
-const MIN_SHARE_OF_BEST = 0.5;
+export interface ComposeOptions extends QuoteOptions {
+  readonly decision: DecisionModels;
+}
+
+/**
+ * The ranker is a conditional logit, so a score difference is a log-odds ratio. The first page is
+ * always full; "More quotes" stops at candidates less than a tenth as likely as the best to be
+ * the answer.
+ */
+const MAX_SCORE_DROP = Math.log(10);
 
 export const NOT_COVERED = 'The sources do not cover this question.';
 
@@ -22,15 +29,11 @@ function countNewlines(text: string, end: number): number {
   return count;
 }
 
-/** Turns ranked sentences into an answer: verbatim, cited quotes, or a plain "not covered". */
-export function composeAnswer(question: string, result: SearchResult, index: SearchIndex, options: ComposeOptions): Answer {
-  const thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
-  if (!coversQuestion(evidenceOf(result.ranked), thresholds)) {
-    return { question, answered: false, quotes: [], reason: NOT_COVERED, hasMore: false };
-  }
+/** The ranked sentences from `offset` on as verbatim, cited quotes, trimmed to the length limit. */
+export function quotesFor(result: SearchResult, index: SearchIndex, options: QuoteOptions): { quotes: Quote[]; hasMore: boolean } {
   const offset = options.offset ?? 0;
   const best = result.ranked[0]?.score ?? 0;
-  const quotable = result.ranked.filter((entry) => entry.score >= MIN_SHARE_OF_BEST * best);
+  const quotable = result.ranked.filter((entry, rank) => rank < options.maxQuotes || entry.score >= best - MAX_SCORE_DROP);
   const page = quotable.slice(offset, offset + options.maxQuotes);
   const quotes = page.map(({ sentence, score }): Quote => {
     const source = index.sources.get(sentence.sourceId);
@@ -44,7 +47,17 @@ export function composeAnswer(question: string, result: SearchResult, index: Sea
       score: Number(score.toFixed(6)),
     };
   });
-  const hasMore = offset + options.maxQuotes < quotable.length;
-  if (quotes.length === 0) return { question, answered: true, quotes, reason: 'There are no more quotes for this question.', hasMore: false };
-  return { question, answered: true, quotes, hasMore };
+  return { quotes, hasMore: offset + options.maxQuotes < quotable.length };
+}
+
+/**
+ * Turns ranked sentences into an answer: verbatim, cited quotes with a confidence, or a plain
+ * "not covered" when nothing in the sources is related.
+ */
+export function composeAnswer(question: string, result: SearchResult, index: SearchIndex, options: ComposeOptions): Answer {
+  const decision = decide(evidenceOf(result), options.decision);
+  if (decision.kind === 'decline') return { question, answered: false, quotes: [], reason: NOT_COVERED, hasMore: false };
+  const { quotes, hasMore } = quotesFor(result, index, options);
+  if (quotes.length === 0) return { question, answered: true, confidence: decision.confidence, quotes, reason: 'There are no more quotes for this question.', hasMore: false };
+  return { question, answered: true, confidence: decision.confidence, quotes, hasMore };
 }

@@ -1,45 +1,75 @@
-import type { RankedSentence } from '../retrieval/search.ts';
+import type { SearchResult } from '../retrieval/search.ts';
 
 /**
- * When the evidence is good enough to quote. Similarity alone confuses "same topic area" with
- * "answers it" (a max-cosine cut answers 96% of in-scope questions but declines only 88% of
- * out-of-scope ones), so it is combined with keyword coverage: the share of the question's
- * keyword weight (IDF) found in the passages around the best quotes. A paraphrase with few
- * shared words needs high similarity; a passage holding every keyword needs less.
- * Measured with `npm run eval`; see the README's "Declining" section.
+ * Whether to answer, and how sure to be. Two fitted logistic models read the evidence of one
+ * question's ranking: "related" (is anything in the sources about this?) and "answers" (does the
+ * best sentence answer it, rather than merely share its topic?). Below the related threshold
+ * Docent declines; above it, it answers with high confidence when the answers model clears its
+ * threshold, and otherwise shows the closest passages, flagged as possibly not a direct answer.
+ * Both are fitted by `npm run fit` (src/eval/fit.ts) on tuning data only.
  */
-export interface DeclineThresholds {
-  /** Below this similarity nothing is quoted, whatever the keywords say. */
-  readonly minSimilarity: number;
-  /** How much full keyword coverage adds to similarity. */
-  readonly coverageWeight: number;
-  /** similarity + coverageWeight × coverage must reach this. */
-  readonly minEvidence: number;
+export const EVIDENCE = [
+  /** Fitted ranking score of the best sentence. */
+  'topScore',
+  /** How far the best sentence stands above the second. */
+  'margin',
+  /** Share of the question's keyword weight in the best sentence or its title. */
+  'keywords',
+  /** 1 when the question asks for a kind of entity (who, when, how many, where). */
+  'askedType',
+  /** 1 when it does and the best sentence names one. */
+  'answerType',
+  /** Best cosine of the question to any candidate sentence, alone or in context. */
+  'similarity',
+  /** Cosine to the paragraph around the best sentence. */
+  'chunk',
+] as const;
+
+export type EvidenceName = (typeof EVIDENCE)[number];
+export type Evidence = Readonly<Record<EvidenceName, number>>;
+
+export interface LogisticModel {
+  readonly features: readonly EvidenceName[];
+  /** Standardisation: each feature is read as (value − mean) / scale. */
+  readonly mean: readonly number[];
+  readonly scale: readonly number[];
+  readonly weights: readonly number[];
+  readonly bias: number;
+  /** Probability at or above which the model says yes. */
+  readonly threshold: number;
 }
 
-export const DEFAULT_THRESHOLDS: DeclineThresholds = { minSimilarity: 0.15, coverageWeight: 0.6, minEvidence: 0.78 };
-
-/** Only the best few candidates lend their keyword coverage: deeper ones are not shown. */
-const COVERAGE_DEPTH = 5;
-
-export interface Evidence {
-  /** Cosine similarity of the best quote, or of its chunk if higher. */
-  readonly similarity: number;
-  readonly coverage: number;
+export interface DecisionModels {
+  readonly related: LogisticModel;
+  readonly answers: LogisticModel;
 }
 
-export function evidenceOf(ranked: readonly RankedSentence[]): Evidence {
-  const best = ranked[0];
-  if (best === undefined) return { similarity: 0, coverage: 0 };
+export type Confidence = 'high' | 'low';
+export type Decision = { readonly kind: 'answer'; readonly confidence: Confidence } | { readonly kind: 'decline' };
+
+export function evidenceOf(result: SearchResult): Evidence | undefined {
+  const [best, second] = result.ranked;
+  if (best === undefined) return undefined;
   return {
-    similarity: Math.max(best.dense, best.chunkDense),
-    coverage: Math.max(...ranked.slice(0, COVERAGE_DEPTH).map((entry) => entry.coverage)),
+    topScore: best.score,
+    margin: second === undefined ? 0 : best.score - second.score,
+    keywords: best.features.keywords,
+    askedType: result.asked.length > 0 ? 1 : 0,
+    answerType: best.features.answerType,
+    similarity: result.ranked.reduce((max, entry) => Math.max(max, entry.features.sentence, entry.features.context), -1),
+    chunk: best.features.chunk,
   };
 }
 
-export function coversQuestion(evidence: Evidence, thresholds: DeclineThresholds = DEFAULT_THRESHOLDS): boolean {
-  return (
-    evidence.similarity >= thresholds.minSimilarity &&
-    evidence.similarity + thresholds.coverageWeight * evidence.coverage >= thresholds.minEvidence
-  );
+export function probability(model: LogisticModel, evidence: Evidence): number {
+  let z = model.bias;
+  model.features.forEach((name, i) => {
+    z += (model.weights[i]! * (evidence[name] - model.mean[i]!)) / model.scale[i]!;
+  });
+  return 1 / (1 + Math.exp(-z));
+}
+
+export function decide(evidence: Evidence | undefined, models: DecisionModels): Decision {
+  if (evidence === undefined || probability(models.related, evidence) < models.related.threshold) return { kind: 'decline' };
+  return { kind: 'answer', confidence: probability(models.answers, evidence) >= models.answers.threshold ? 'high' : 'low' };
 }

@@ -13,6 +13,11 @@ export interface Quote {
 export interface Answer {
   readonly question: string;
   readonly answered: boolean;
+  /**
+   * On answered questions: `high` when the best quote is judged to answer the question, `low`
+   * when the quotes are the closest passages but may not answer it directly.
+   */
+  readonly confidence?: 'high' | 'low';
   readonly quotes: Quote[];
   /** Why there are no quotes, in words for the asker. */
   readonly reason?: string;

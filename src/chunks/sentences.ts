@@ -80,13 +80,36 @@ function blockSpans(text: string, paragraph: Span): Span[] {
 }
 
 /**
+ * Hard-wrapped text keeps every line short; a line longer than this shows that the author does
+ * not wrap, so each line break in that block was typed on purpose (one sentence, caption or
+ * list entry a line, as in exported wikis) and ends what precedes it.
+ */
+const LONGEST_WRAPPED_LINE = 100;
+
+function lineSpans(text: string, block: Span): Span[] {
+  const lines: Span[] = [];
+  for (let start = block.start; start < block.end; ) {
+    const newline = text.indexOf('\n', start);
+    const end = newline === -1 || newline >= block.end ? block.end : newline;
+    lines.push(trimSpan(text, { start, end }));
+    start = end + 1;
+  }
+  return lines.filter((line) => line.end > line.start);
+}
+
+function unitSpans(text: string, block: Span): Span[] {
+  const lines = lineSpans(text, block);
+  return lines.some((line) => line.end - line.start > LONGEST_WRAPPED_LINE) ? lines : [block];
+}
+
+/**
  * Sentences of one paragraph, as exact spans of `text`.
- * Line breaks inside a paragraph are wrapping, not sentence ends, so they are read as spaces;
+ * In hard-wrapped text a line break is wrapping, not a sentence end, so it is read as a space;
  * replacing one character by one keeps every offset valid.
  */
 export function sentenceSpans(text: string, paragraph: Span): Span[] {
   const spans: Span[] = [];
-  for (const block of blockSpans(text, paragraph)) {
+  for (const block of blockSpans(text, paragraph).flatMap((span) => unitSpans(text, span))) {
     const unwrapped = text.slice(block.start, block.end).replace(/[\r\n]/g, ' ');
     let pending: number | undefined;
     for (const segment of segmenter.segment(unwrapped)) {

@@ -1,10 +1,14 @@
 import type { Answer } from '../answer/types.ts';
 
+/** Said before the quotes of a low-confidence answer. */
+export const LOW_CONFIDENCE = 'These are the closest passages; they may not answer this directly.';
+
 /** The --json shape: exactly the fields promised in the README. */
 export function answerJson(answer: Answer): object {
   return {
     question: answer.question,
     answered: answer.answered,
+    ...(answer.confidence ? { confidence: answer.confidence } : {}),
     quotes: answer.quotes.map((quote) => ({
       text: quote.text,
       source: { id: quote.source.id, title: quote.source.title, path: quote.source.path },
@@ -21,5 +25,5 @@ export function answerText(answer: Answer): string {
   if (!answer.answered || answer.quotes.length === 0) return answer.reason ?? 'No answer.';
   const quotes = answer.quotes.map((quote, i) => `[${i + 1}] “${quote.text}”`).join('\n\n');
   const sources = answer.quotes.map((quote, i) => `[${i + 1}] ${quote.source.title} — ${quote.source.path}, line ${quote.line}`).join('\n');
-  return `${quotes}\n\nSources:\n${sources}`;
+  return `${answer.confidence === 'low' ? `${LOW_CONFIDENCE}\n\n` : ''}${quotes}\n\nSources:\n${sources}`;
 }

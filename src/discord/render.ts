@@ -59,6 +59,10 @@ export function quoteBlocks(quotes: readonly Quote[], budget: number, firstNumbe
   return blocks.join('\n\n');
 }
 
+/** Said above the quotes when they are the closest passages rather than a confident answer. */
+export const LOW_CONFIDENCE = 'These are the closest passages; they may not answer this directly.';
+const LOW_CONFIDENCE_COLOR = 0x99aab5;
+
 export interface RenderedAnswer {
   readonly embeds: APIEmbed[];
   readonly content?: string;
@@ -79,8 +83,8 @@ export function renderAnswer(answer: Answer, firstNumber = 1): RenderedAnswer {
     .setDescription(quoteBlocks(answer.quotes, descriptionBudget, firstNumber))
     .addFields({ name: 'Sources', value: sources })
     .setFooter({ text: footer })
-    .setColor(0x5865f2);
-  return { embeds: [embed.toJSON()] };
+    .setColor(answer.confidence === 'low' ? LOW_CONFIDENCE_COLOR : 0x5865f2);
+  return { ...(answer.confidence === 'low' ? { content: LOW_CONFIDENCE } : {}), embeds: [embed.toJSON()] };
 }
 
 export const CUSTOM_ID = {

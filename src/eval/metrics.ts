@@ -27,3 +27,17 @@ export function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
+
+/** A quote without the `…` marks of a trimmed sentence. */
+function bare(quote: string): string {
+  return normalise(quote.replace(/^…|…$/g, ''));
+}
+
+/** A hit for sentence-level gold (WikiQA, Docent's seed questions): one of the first `k` quotes is, or lies inside, a gold sentence. */
+export function isSentenceHit(quotes: readonly string[], goldSentences: readonly string[], k: number): boolean {
+  const gold = goldSentences.map(normalise);
+  return quotes.slice(0, k).some((quote) => {
+    const text = bare(quote);
+    return text.length > 0 && gold.some((sentence) => sentence.includes(text));
+  });
+}

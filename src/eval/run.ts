@@ -1,123 +1,127 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
+/**
+ * `npm run eval`: answer quality and the answer/decline decision on every evaluation set, with the
+ * BM25, dense and reciprocal-rank-fusion baselines measured in the same run on the same sentences.
+ * Only data nothing was fitted on is reported: the new_wiki reporting half, WikiQA dev, COVID-QA
+ * and Docent's own seed questions (the fit reads the new_wiki tuning half alone; see fit.ts).
+ */
 import { Command } from 'commander';
-import { composeAnswer } from '../answer/composeAnswer.ts';
-import { coversQuestion, DEFAULT_THRESHOLDS, evidenceOf, type DeclineThresholds, type Evidence } from '../answer/decide.ts';
+import { quotesFor } from '../answer/composeAnswer.ts';
+import { decide, evidenceOf } from '../answer/decide.ts';
 import { cliConfig, stderrLog } from '../cli/context.ts';
-import { progressRenderer } from '../cli/progress.ts';
-import { embedderFor, reindexFromConfig } from '../docent.ts';
-import { openIndex } from '../index/openIndex.ts';
+import { embedderFor } from '../docent.ts';
+import type { Embedder } from '../embeddings/embedder.ts';
+import { fittedModels } from '../fitted/fitted.ts';
 import { dotAll, topK } from '../retrieval/rank.ts';
 import { search } from '../retrieval/search.ts';
-import { buildSearchIndex, type SearchIndex } from '../retrieval/searchIndex.ts';
+import type { SearchIndex } from '../retrieval/searchIndex.ts';
 import { terms } from '../retrieval/terms.ts';
-import { evenlySpaced, isHit, percent } from './metrics.ts';
-
-interface EvalQuestion {
-  readonly id: string;
-  readonly question: string;
-  readonly answers: string[];
-}
-
-const shared = path.resolve('..', 'shared', 'eval');
+import { openCorpus } from './corpus.ts';
+import { covidQa, isTuningArticle, newWiki, quotesHit, seedQuestions, wikiQa, type EvalQuestion } from './datasets.ts';
+import { evenlySpaced, percent } from './metrics.ts';
 
 const options = new Command('eval')
-  .description('Measure answer quality on the SQuADShifts new_wiki QA set and the no-answer trade-off')
-  .option('--limit <n>', 'evenly spaced subset of the in-scope questions (default: all)', (v) => Number.parseInt(v, 10))
-  .option('--articles <dir>', 'articles to index', path.join(shared, 'squadshifts-new-wiki', 'articles'))
-  .option('--questions <file>', 'in-scope questions (JSONL)', path.join(shared, 'squadshifts-new-wiki', 'questions.jsonl'))
-  .option('--out-of-scope <file>', 'questions the articles do not answer (JSONL)', path.join(shared, 'out-of-scope-covidqa.jsonl'))
-  .option('--index <dir>', 'where to keep the eval index (re-used across runs)', '.cache/eval-index')
+  .description('Measure answer quality and answer/decline decisions on every evaluation set, with baselines')
+  .option('--limit <n>', 'evenly spaced subset of the new_wiki reporting-half questions (default: all)', (v) => Number.parseInt(v, 10))
+  .option('--misses', 'list the seed questions whose first quote does not answer them, or that are declined')
   .parse()
-  .opts<{ limit?: number; articles: string; questions: string; outOfScope: string; index: string }>();
+  .opts<{ limit?: number; misses?: boolean }>();
 
-async function readJsonl<T>(file: string): Promise<T[]> {
-  return (await readFile(file, 'utf8'))
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as T);
+const METHODS = ['docent', 'bm25', 'dense', 'rrf'] as const;
+type Method = (typeof METHODS)[number];
+
+interface Row {
+  readonly label: string;
+  readonly n: number;
+  readonly hits?: Record<Method, [number, number]>;
+  readonly outcomes: { high: number; low: number; decline: number };
 }
 
-const config = cliConfig({ SOURCES_DIR: options.articles, INDEX_DIR: options.index });
-const embedder = await embedderFor(config, stderrLog);
-const progress = progressRenderer();
-const summary = await reindexFromConfig(config, embedder, { onProgress: progress.onProgress });
-progress.stop();
-const generation = await openIndex(config.INDEX_DIR);
-if (!generation) throw new Error('The eval index could not be opened.');
-const index = buildSearchIndex(generation);
-stderrLog(`Index: ${index.sources.size} articles, ${index.chunks.length} chunks, ${index.sentences.length} sentences (${summary.updated ? 'updated' : 'reused'}).`);
-
-const inScope = evenlySpaced(await readJsonl<EvalQuestion>(options.questions), options.limit);
-const outOfScope = await readJsonl<{ id: string; question: string }>(options.outOfScope);
-stderrLog(`Embedding ${inScope.length} in-scope and ${outOfScope.length} out-of-scope questions…`);
-const inVectors = await embedder.embed(inScope.map((q) => q.question));
-const outVectors = await embedder.embed(outOfScope.map((q) => q.question));
-
-const hits = { engine: [0, 0], bm25: [0, 0], dense: [0, 0] };
-let quoteChars = 0;
-let quoteCount = 0;
-const inEvidence: Evidence[] = [];
-
-function baselineQuotes(scores: ArrayLike<number>, searchIndex: SearchIndex): string[] {
-  return topK(scores, 3).map((i) => searchIndex.sentences[i]!.text);
+/** Reciprocal-rank fusion of two rankings with the usual k = 60. */
+function rrf(a: Float64Array, b: Float64Array): Float64Array {
+  const fused = new Float64Array(a.length);
+  for (const scores of [a, b]) {
+    const order = Array.from(scores.keys()).sort((x, y) => scores[y]! - scores[x]!);
+    order.forEach((position, rank) => (fused[position]! += 1 / (60 + rank + 1)));
+  }
+  return fused;
 }
 
-function tally(key: keyof typeof hits, quotes: string[], answers: string[]): void {
-  if (isHit(quotes, answers, 1)) hits[key][0]!++;
-  if (isHit(quotes, answers, 3)) hits[key][1]!++;
-}
+const config = cliConfig({});
+const fitted = fittedModels();
+const quoteOptions = { maxQuotes: 3, maxQuoteChars: config.MAX_QUOTE_CHARS };
+const misses: string[] = [];
+let rankingMs = 0;
+let ranked = 0;
 
-const began = performance.now();
-inScope.forEach((question, i) => {
-  const vector = inVectors[i]!;
-  const result = search(index, question.question, vector);
-  inEvidence.push(evidenceOf(result.ranked));
-  // Quality is judged on the quotes the engine would show, whether or not it would decline.
-  const answer = composeAnswer(question.question, result, index, {
-    maxQuotes: config.MAX_QUOTES,
-    maxQuoteChars: config.MAX_QUOTE_CHARS,
-    thresholds: { minSimilarity: -Infinity, coverageWeight: 0, minEvidence: -Infinity },
+async function evaluate(label: string, index: SearchIndex, questions: readonly EvalQuestion[], embedder: Embedder): Promise<Row> {
+  const vectors = await embedder.embed(questions.map((q) => q.question));
+  const hits = Object.fromEntries(METHODS.map((m) => [m, [0, 0]])) as Record<Method, [number, number]>;
+  const outcomes = { high: 0, low: 0, decline: 0 };
+  questions.forEach((question, i) => {
+    const began = performance.now();
+    const result = search(index, question.question, vectors[i]!, fitted.ranking);
+    const decision = decide(evidenceOf(result), fitted.decision);
+    rankingMs += performance.now() - began;
+    ranked++;
+    outcomes[decision.kind === 'decline' ? 'decline' : decision.confidence]++;
+    if (!question.answerable) {
+      if (label.startsWith('seed') && decision.kind === 'answer' && decision.confidence === 'high') misses.push(`  answered with high confidence, but not answerable: ${question.question}`);
+      return;
+    }
+    const bm25 = index.sentenceKeywords.score(terms(question.question));
+    const dense = dotAll(index.sentenceVectors, index.dimensions, vectors[i]!);
+    const texts = (scores: Float64Array) => topK(scores, 3).map((position) => index.sentences[position]!.text);
+    // Quality is judged on the quotes Docent would show, whether or not it would decline.
+    const quotes: Record<Method, string[]> = {
+      docent: quotesFor(result, index, quoteOptions).quotes.map((quote) => quote.text),
+      bm25: texts(bm25),
+      dense: texts(dense),
+      rrf: texts(rrf(bm25, dense)),
+    };
+    for (const method of METHODS) {
+      if (quotesHit(question, quotes[method], 1)) hits[method][0]++;
+      if (quotesHit(question, quotes[method], 3)) hits[method][1]++;
+    }
+    if (label.startsWith('seed') && (decision.kind === 'decline' || !quotesHit(question, quotes.docent, 1))) {
+      misses.push(`  ${decision.kind === 'decline' ? 'declined' : `first quote misses (${decision.confidence})`}: ${question.question}\n    → ${quotes.docent[0] ?? ''}`);
+    }
   });
-  const quotes = answer.quotes.map((quote) => quote.text);
-  quoteChars += quotes.reduce((sum, text) => sum + text.length, 0);
-  quoteCount += quotes.length;
-  tally('engine', quotes, question.answers);
-  tally('bm25', baselineQuotes(index.sentenceKeywords.score(terms(question.question)), index), question.answers);
-  tally('dense', baselineQuotes(dotAll(index.sentenceVectors, index.dimensions, vector), index), question.answers);
-});
-const msPerQuestion = (performance.now() - began) / Math.max(1, inScope.length);
-const outEvidence = outOfScope.map((question, i) => evidenceOf(search(index, question.question, outVectors[i]!).ranked));
-
-function tradeOff(thresholds: DeclineThresholds): { answered: number; declined: number } {
-  return {
-    answered: inEvidence.filter((evidence) => coversQuestion(evidence, thresholds)).length / Math.max(1, inEvidence.length),
-    declined: outEvidence.filter((evidence) => !coversQuestion(evidence, thresholds)).length / Math.max(1, outEvidence.length),
-  };
+  return { label, n: questions.length, ...(questions.some((q) => q.answerable) ? { hits } : {}), outcomes };
 }
 
-const n = inScope.length;
-const lines = [
-  `Eval: ${n} in-scope questions (SQuADShifts new_wiki), ${outOfScope.length} out-of-scope (COVID-QA); ${index.sentences.length} sentences indexed.`,
-  '',
-  '                      hit@1    hit@3',
-  `  Docent (fused)      ${percent(hits.engine[0]!, n).padStart(6)}   ${percent(hits.engine[1]!, n).padStart(6)}`,
-  `  BM25 sentences      ${percent(hits.bm25[0]!, n).padStart(6)}   ${percent(hits.bm25[1]!, n).padStart(6)}`,
-  `  dense sentences     ${percent(hits.dense[0]!, n).padStart(6)}   ${percent(hits.dense[1]!, n).padStart(6)}`,
-  '',
-  `  mean quote length: ${(quoteChars / Math.max(1, quoteCount)).toFixed(0)} characters; ranking ${msPerQuestion.toFixed(1)} ms/question (after embedding)`,
-  '',
-  `No-answer trade-off at the chosen thresholds ${JSON.stringify(DEFAULT_THRESHOLDS)}:`,
-  `  in-scope answered: ${(100 * tradeOff(DEFAULT_THRESHOLDS).answered).toFixed(1)}%   out-of-scope declined: ${(100 * tradeOff(DEFAULT_THRESHOLDS).declined).toFixed(1)}%`,
-  '',
-  'Nearby settings (minEvidence → in-scope answered, out-of-scope declined):',
-];
-for (const minEvidence of [0.7, 0.74, 0.78, 0.82, 0.86]) {
-  const { answered, declined } = tradeOff({ ...DEFAULT_THRESHOLDS, minEvidence });
-  lines.push(`  ${minEvidence.toFixed(2)} → ${(100 * answered).toFixed(1)}%, ${(100 * declined).toFixed(1)}%${minEvidence === DEFAULT_THRESHOLDS.minEvidence ? '  (chosen)' : ''}`);
-}
-lines.push(`  similarity alone (max cosine ≥ 0.5) → ${(100 * tradeOff({ minSimilarity: 0.5, coverageWeight: 0, minEvidence: 0.5 }).answered).toFixed(1)}%, ${(100 * tradeOff({ minSimilarity: 0.5, coverageWeight: 0, minEvidence: 0.5 }).declined).toFixed(1)}%`);
-const beats = hits.engine[0]! > hits.bm25[0]! && hits.engine[0]! > hits.dense[0]!;
-lines.push('', beats ? 'Docent beats both baselines on hit@1.' : 'WARNING: Docent does not beat both baselines on hit@1.');
-process.stdout.write(`${lines.join('\n')}\n`);
+const embedder = await embedderFor(config, stderrLog);
+const rows: Row[] = [];
+
+const wiki = await newWiki();
+const wikiIndex = await openCorpus(wiki.name, wiki.articlesDir, embedder);
+const reporting = evenlySpaced(wiki.questions.filter((q) => !isTuningArticle(q.article!)), options.limit);
+rows.push(await evaluate(`new_wiki reporting half`, wikiIndex, reporting, embedder));
+rows.push(await evaluate('COVID-QA off-topic', wikiIndex, await covidQa(), embedder));
+
+const wq = await wikiQa();
+const wqIndex = await openCorpus(wq.name, wq.articlesDir, embedder);
+rows.push(await evaluate('WikiQA dev answerable', wqIndex, wq.questions.filter((q) => q.answerable), embedder));
+rows.push(await evaluate('WikiQA dev unanswerable', wqIndex, wq.questions.filter((q) => !q.answerable), embedder));
+
+const seeds = await seedQuestions();
+const seedIndex = await openCorpus(seeds.name, seeds.articlesDir, embedder);
+rows.push(await evaluate('seed answerable', seedIndex, seeds.questions.filter((q) => q.answerable), embedder));
+rows.push(await evaluate('seed unanswerable', seedIndex, seeds.questions.filter((q) => !q.answerable), embedder));
 await embedder.dispose();
+
+const cell = (part: number, whole: number) => percent(part, whole).padStart(6);
+const pair = (row: Row, method: Method) => (row.hits ? `${cell(row.hits[method][0], row.n)} ${cell(row.hits[method][1], row.n)}` : ' '.repeat(13));
+const lines = [
+  'Answer quality (hit@1 hit@3) and decisions, on data nothing was fitted on. Baselines: one sentence per quote.',
+  '',
+  `${'set'.padEnd(26)} ${'n'.padStart(5)}   ${'Docent'.padEnd(13)}   ${'BM25'.padEnd(13)}   ${'dense'.padEnd(13)}   ${'RRF'.padEnd(13)}   ${'high'.padStart(6)} ${'low'.padStart(6)} ${'declined'.padStart(8)}`,
+  ...rows.map(
+    (row) =>
+      `${row.label.padEnd(26)} ${String(row.n).padStart(5)}   ${METHODS.map((m) => pair(row, m)).join('   ')}   ${cell(row.outcomes.high, row.n)} ${cell(row.outcomes.low, row.n)} ${cell(row.outcomes.decline, row.n).padStart(8)}`,
+  ),
+  '',
+  `high = answered with confidence; low = the closest passages, flagged as possibly not a direct answer; declined = "not covered".`,
+  `Ranking and decision: ${(rankingMs / Math.max(1, ranked)).toFixed(1)} ms/question after embedding.`,
+];
+if (options.misses) lines.push('', 'Seed questions Docent gets wrong:', ...misses);
+process.stdout.write(`${lines.join('\n')}\n`);

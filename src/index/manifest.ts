@@ -1,6 +1,6 @@
 import type { SourceDocument, SourceProblem } from '../sources/types.ts';
 
-export const MANIFEST_VERSION = 1;
+export const MANIFEST_VERSION = 2;
 
 /** What an index was built with; any difference makes its vectors or chunks incomparable. */
 export interface IndexSettings {

@@ -3,6 +3,7 @@ import { chunkSource, CHUNKER_VERSION } from '../chunks/chunkSource.ts';
 import type { Embedder } from '../embeddings/embedder.ts';
 import { loadSources } from '../sources/loadSources.ts';
 import type { SourceDocument, SourceProblem } from '../sources/types.ts';
+import { entityMentions } from '../retrieval/answerTypes.ts';
 import { newGenerationName, publishGeneration, readCurrentGeneration, removeStaleGenerations } from './generations.ts';
 import { withIndexLock } from './lock.ts';
 import { diffSources, MANIFEST_VERSION, type IndexedSource, type IndexSettings, type Manifest } from './manifest.ts';
@@ -58,7 +59,12 @@ function lineOf(starts: readonly number[], offset: number): number {
   return low + 1;
 }
 
-/** Chunk and sentence records of one document, ready to embed. */
+/** What the model reads for a record: chunks, like context records, carry their article's title. */
+export function embeddingInput(record: IndexRecord, title: string): string {
+  return record.kind === 'chunk' ? `${title}. ${record.text}` : record.text;
+}
+
+/** Chunk, sentence and sentence-in-context records of one document, ready to embed. */
 export function recordsOf(document: SourceDocument, settings: IndexSettings, overlapSentences: number, countTokens: (text: string) => number): IndexRecord[] {
   const { text } = document;
   const { sentences, chunks } = chunkSource(document.id, text, document.bodyStart, {
@@ -86,6 +92,13 @@ export function recordsOf(document: SourceDocument, settings: IndexSettings, ove
       end: span.end,
       line: lineOf(starts, span.start),
       text: text.slice(span.start, span.end),
+      entities: entityMentions(text.slice(span.start, span.end)),
+    })),
+    ...sentences.map((span, sentence): IndexRecord => ({
+      kind: 'context',
+      sourceId: document.id,
+      sentence,
+      text: `${document.title}. ${text.slice(span.start, span.end).replace(/\s+/g, ' ')}`,
     })),
   ];
 }
@@ -151,9 +164,10 @@ export async function reindex(options: ReindexOptions): Promise<ReindexSummary> 
     const reused = (previous?.items ?? []).filter((item) => reusedIds.has(item.record.sourceId));
     const fresh = toEmbed.map((document) => ({ document, records: recordsOf(document, settings, options.overlapSentences, (t) => embedder.countTokens(t)) }));
     const records = fresh.flatMap((entry) => entry.records);
+    const inputs = fresh.flatMap(({ document, records: own }) => own.map((record) => embeddingInput(record, document.title)));
     onProgress?.({ phase: 'embedding', done: 0, total: records.length, sources: fresh.length });
     const vectors = await embedder.embed(
-      records.map((record) => record.text),
+      inputs,
       (done, total) => onProgress?.({ phase: 'embedding', done, total, sources: fresh.length }),
     );
 

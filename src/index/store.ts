@@ -25,9 +25,23 @@ export interface SentenceRecord {
   /** 1-based line of the file where the sentence starts. */
   readonly line: number;
   readonly text: string;
+  /** Named entities, numbers and dates in the sentence, as `answerTypes.entityMentions` writes them. */
+  readonly entities: string;
 }
 
-export type IndexRecord = ChunkRecord | SentenceRecord;
+/**
+ * A sentence read in its article's context (`title. sentence`): a second vector for the sentence,
+ * so a line that never names its topic is still found by a question that does.
+ */
+export interface ContextRecord {
+  readonly kind: 'context';
+  readonly sourceId: string;
+  readonly sentence: number;
+  /** What was embedded; never quoted. */
+  readonly text: string;
+}
+
+export type IndexRecord = ChunkRecord | SentenceRecord | ContextRecord;
 
 export interface StoredItem<R extends IndexRecord = IndexRecord> {
   readonly record: R;

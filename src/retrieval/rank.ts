@@ -13,9 +13,19 @@ export function dotAll(matrix: Float32Array, dimensions: number, query: readonly
   return scores;
 }
 
-/** Positions of the `k` highest scores, best first. */
-export function topK(scores: ArrayLike<number>, k: number): number[] {
-  return Array.from({ length: scores.length }, (_, i) => i)
-    .sort((a, b) => scores[b]! - scores[a]!)
-    .slice(0, k);
+/**
+ * Positions of the `k` highest scores, best first, skipping those `keep` rejects. Keeps a small
+ * sorted list instead of sorting every score, so it costs about one pass over the scores.
+ */
+export function topK(scores: ArrayLike<number>, k: number, keep: (position: number) => boolean = () => true): number[] {
+  const best: number[] = [];
+  for (let i = 0; i < scores.length; i++) {
+    if (best.length === k && scores[i]! <= scores[best[k - 1]!]!) continue;
+    if (!keep(i)) continue;
+    let at = best.length;
+    while (at > 0 && scores[best[at - 1]!]! < scores[i]!) at--;
+    best.splice(at, 0, i);
+    if (best.length > k) best.pop();
+  }
+  return best;
 }

@@ -1,5 +1,5 @@
 import type { IndexedSource } from '../index/manifest.ts';
-import type { ChunkRecord, Generation, SentenceRecord } from '../index/store.ts';
+import type { ChunkRecord, ContextRecord, Generation, SentenceRecord } from '../index/store.ts';
 import { buildBm25, type Bm25Index } from './bm25.ts';
 import { terms } from './terms.ts';
 
@@ -8,15 +8,24 @@ export interface SearchIndex {
   readonly dimensions: number;
   readonly sources: ReadonlyMap<string, IndexedSource>;
   readonly chunks: readonly ChunkRecord[];
+  /** One row per chunk, embedded with its article's title. */
   readonly chunkVectors: Float32Array;
-  readonly chunkKeywords: Bm25Index;
-  /** Each chunk's keyword stems, for measuring how much of a question a passage covers. */
-  readonly chunkTerms: readonly ReadonlySet<string>[];
   readonly sentences: readonly SentenceRecord[];
   readonly sentenceVectors: Float32Array;
+  /** One row per sentence (same order), embedded as `title. sentence`. */
+  readonly contextVectors: Float32Array;
+  /** BM25 over sentences: the keyword baseline, and the IDF that weighs question terms. */
   readonly sentenceKeywords: Bm25Index;
+  /** Each sentence's keyword stems. */
+  readonly sentenceTerms: readonly ReadonlySet<string>[];
+  /** Keyword stems of each sentence's article title (shared by the sentences of one article). */
+  readonly titleTerms: readonly ReadonlySet<string>[];
   /** For each sentence, the chunks (by position in `chunks`) that contain it. */
   readonly chunksOfSentence: readonly number[][];
+}
+
+export class IndexFormatError extends Error {
+  override name = 'IndexFormatError';
 }
 
 function flatten(vectors: readonly (readonly number[])[], dimensions: number): Float32Array {
@@ -26,19 +35,24 @@ function flatten(vectors: readonly (readonly number[])[], dimensions: number): F
 }
 
 const sourceOrder = (a: { sourceId: string }, b: { sourceId: string }) => (a.sourceId < b.sourceId ? -1 : a.sourceId > b.sourceId ? 1 : 0);
+const sentenceKey = (record: { sourceId: string; sentence: number }) => `${record.sourceId}#${record.sentence}`;
 
 export function buildSearchIndex(generation: Generation): SearchIndex {
   const { dimensions } = generation.manifest.settings;
-  const chunkItems = generation.items
-    .filter((item): item is typeof item & { record: ChunkRecord } => item.record.kind === 'chunk')
-    .sort((a, b) => sourceOrder(a.record, b.record) || a.record.chunk - b.record.chunk);
-  const sentenceItems = generation.items
-    .filter((item): item is typeof item & { record: SentenceRecord } => item.record.kind === 'sentence')
-    .sort((a, b) => sourceOrder(a.record, b.record) || a.record.sentence - b.record.sentence);
+  const ofKind = <K extends 'chunk' | 'sentence' | 'context'>(kind: K) =>
+    generation.items.filter((item): item is typeof item & { record: Extract<typeof item.record, { kind: K }> } => item.record.kind === kind);
+  const chunkItems = ofKind('chunk').sort((a, b) => sourceOrder(a.record, b.record) || a.record.chunk - b.record.chunk);
+  const sentenceItems = ofKind('sentence').sort((a, b) => sourceOrder(a.record, b.record) || a.record.sentence - b.record.sentence);
+  const contextByKey = new Map(ofKind('context').map((item) => [sentenceKey(item.record as ContextRecord), item.vector]));
   const chunks = chunkItems.map((item) => item.record);
   const sentences = sentenceItems.map((item) => item.record);
+  const contextVectors = sentences.map((sentence) => {
+    const vector = contextByKey.get(sentenceKey(sentence));
+    if (vector === undefined) throw new IndexFormatError(`The index has no context vector for ${sentenceKey(sentence)}; it predates this version of Docent and must be rebuilt.`);
+    return vector;
+  });
 
-  const sentencePosition = new Map(sentences.map((s, position) => [`${s.sourceId}#${s.sentence}`, position]));
+  const sentencePosition = new Map(sentences.map((s, position) => [sentenceKey(s), position]));
   const chunksOfSentence: number[][] = sentences.map(() => []);
   chunks.forEach((chunk, chunkPosition) => {
     for (let sentence = chunk.firstSentence; sentence <= chunk.lastSentence; sentence++) {
@@ -46,17 +60,21 @@ export function buildSearchIndex(generation: Generation): SearchIndex {
       if (position !== undefined) chunksOfSentence[position]!.push(chunkPosition);
     }
   });
+  const sources = new Map(generation.manifest.sources.map((source) => [source.id, source]));
+  const titleTermsOf = new Map(generation.manifest.sources.map((source) => [source.id, new Set(terms(source.title))]));
+  const noTerms = new Set<string>();
 
   return {
     dimensions,
-    sources: new Map(generation.manifest.sources.map((source) => [source.id, source])),
+    sources,
     chunks,
     chunkVectors: flatten(chunkItems.map((item) => item.vector), dimensions),
-    chunkKeywords: buildBm25(chunks.map((chunk) => chunk.text)),
-    chunkTerms: chunks.map((chunk) => new Set(terms(chunk.text))),
     sentences,
     sentenceVectors: flatten(sentenceItems.map((item) => item.vector), dimensions),
+    contextVectors: flatten(contextVectors, dimensions),
     sentenceKeywords: buildBm25(sentences.map((sentence) => sentence.text)),
+    sentenceTerms: sentences.map((sentence) => new Set(terms(sentence.text))),
+    titleTerms: sentences.map((sentence) => titleTermsOf.get(sentence.sourceId) ?? noTerms),
     chunksOfSentence,
   };
 }

@@ -8,10 +8,36 @@ function fold(text: string): string {
   return text.normalize('NFKD').replace(/\p{M}+/gu, '').toLowerCase();
 }
 
+/**
+ * A word, with an apostrophe suffix ("Russia's", "weren't") kept inside it so that the suffix
+ * never becomes a word of its own. Retrieval and quoting both tokenise with this one pattern.
+ */
+const WORD = /[\p{L}\p{N}]+(?:['’][\p{L}]+)?/gu;
+
+/**
+ * A place and its people share a stem the Porter stemmer leaves apart (Russia/Russian,
+ * America/American, Korea/Korean): a final "an" loses its "n". Applied to questions and sources
+ * alike, so a rare collision ("woman" → "woma") costs nothing.
+ */
+function foldDemonym(stem: string): string {
+  return /^[a-z]{3,}an$/.test(stem) ? stem.slice(0, -1) : stem;
+}
+
+/** The keyword term of one word, or undefined for a stopword. */
+function termOf(word: string): string | undefined {
+  const bare = fold(word).replace(/['’].*$/, '');
+  if (bare.length === 0 || STOPWORDS.has(bare)) return undefined;
+  return foldDemonym(stemmer(bare));
+}
+
 /** Content-word stems of a text, in order, for keyword matching. */
 export function terms(text: string): string[] {
-  const words = fold(text).split(/[^\p{L}\p{N}]+/u);
-  return words.filter((word) => word.length > 0 && !STOPWORDS.has(word)).map((word) => stemmer(word));
+  const result: string[] = [];
+  for (const match of text.matchAll(WORD)) {
+    const term = termOf(match[0]);
+    if (term !== undefined) result.push(term);
+  }
+  return result;
 }
 
 /** A word of `text` with its character span, for finding where query terms occur. */
@@ -23,10 +49,5 @@ export interface WordSpan {
 }
 
 export function wordSpans(text: string): WordSpan[] {
-  const spans: WordSpan[] = [];
-  for (const match of text.matchAll(/[\p{L}\p{N}]+(?:['’][\p{L}]+)?/gu)) {
-    const word = fold(match[0]).replace(/['’].*$/, '');
-    spans.push({ start: match.index, end: match.index + match[0].length, term: STOPWORDS.has(word) ? undefined : stemmer(word) });
-  }
-  return spans;
+  return [...text.matchAll(WORD)].map((match) => ({ start: match.index, end: match.index + match[0].length, term: termOf(match[0]) }));
 }

@@ -66,6 +66,12 @@ describe('sentenceSpans', () => {
     expect(sentencesOf(text)).toEqual(['This sentence is\nwrapped over two lines.', 'The next one\r\nis wrapped with CRLF.', 'Short.']);
   });
 
+  it('ends a sentence at each line break of text whose lines are too long to be hard-wrapped', () => {
+    const long = 'Erosion is the process by which soil and rock are removed from the surface of the Earth by wind or water flow.';
+    const text = `A natural arch in Jebel Kharaz, Jordan\n${long}\nIt is a natural process`;
+    expect(sentencesOf(text)).toEqual(['A natural arch in Jebel Kharaz, Jordan', long, 'It is a natural process']);
+  });
+
   it('leaves headings out, and list bullets out of sentence spans', () => {
     const text = [
       '# Main Heading',

@@ -1,63 +1,52 @@
 import { describe, expect, it } from 'vitest';
-import { coversQuestion, DEFAULT_THRESHOLDS, evidenceOf, type DeclineThresholds } from '../../src/answer/decide.ts';
-import type { RankedSentence } from '../../src/retrieval/search.ts';
+import { decide, evidenceOf, probability, type DecisionModels, type LogisticModel } from '../../src/answer/decide.ts';
+import { fittedModels } from '../../src/fitted/fitted.ts';
+import type { Features, RankedSentence, SearchResult } from '../../src/retrieval/search.ts';
 
-const ranked = (dense: number, chunkDense: number, coverage: number, n = 0): RankedSentence => ({
-  sentence: { kind: 'sentence', sourceId: 'a.md', sentence: n, start: 0, end: 1, line: 1, text: 'x' },
-  score: 1 - n / 100,
-  dense,
-  chunkDense,
-  coverage,
+const features = (overrides: Partial<Features> = {}): Features => ({ sentence: 0.5, context: 0.5, chunk: 0.4, keywords: 0.5, keywordsBeyondTitle: 0.3, answerType: 0, ...overrides });
+
+const ranked = (score: number, n: number, overrides: Partial<Features> = {}): RankedSentence => ({
+  sentence: { kind: 'sentence', sourceId: 'a.md', sentence: n, start: 0, end: 1, line: 1, text: 'x', entities: '' },
+  position: n,
+  score,
+  features: features(overrides),
 });
 
-describe('coversQuestion', () => {
-  const { minSimilarity, coverageWeight, minEvidence } = DEFAULT_THRESHOLDS;
-  const eps = 1e-6;
-
-  it('declines below the minimum similarity, whatever the coverage', () => {
-    expect(coversQuestion({ similarity: minSimilarity - eps, coverage: 1 })).toBe(false);
-    expect(coversQuestion({ similarity: 0, coverage: 1 })).toBe(false);
-  });
-
-  it('answers exactly at the evidence threshold and declines just below it', () => {
-    // Full coverage: the least similarity that still answers.
-    const atFull = minEvidence - coverageWeight;
-    expect(atFull).toBeGreaterThanOrEqual(minSimilarity);
-    expect(coversQuestion({ similarity: atFull + eps, coverage: 1 })).toBe(true);
-    expect(coversQuestion({ similarity: atFull - eps, coverage: 1 })).toBe(false);
-    // No shared keywords: similarity alone must reach minEvidence.
-    expect(coversQuestion({ similarity: minEvidence, coverage: 0 })).toBe(true);
-    expect(coversQuestion({ similarity: minEvidence - eps, coverage: 0 })).toBe(false);
-    // Half coverage.
-    const atHalf = minEvidence - coverageWeight / 2;
-    expect(coversQuestion({ similarity: atHalf + eps, coverage: 0.5 })).toBe(true);
-    expect(coversQuestion({ similarity: atHalf - eps, coverage: 0.5 })).toBe(false);
-  });
-
-  it('uses the thresholds it is given', () => {
-    const strict: DeclineThresholds = { minSimilarity: 0.5, coverageWeight: 0, minEvidence: 0.9 };
-    expect(coversQuestion({ similarity: 0.85, coverage: 1 }, strict)).toBe(false);
-    expect(coversQuestion({ similarity: 0.9, coverage: 0 }, strict)).toBe(true);
-    const lenient: DeclineThresholds = { minSimilarity: 0.5, coverageWeight: 1, minEvidence: 0.5 };
-    expect(coversQuestion({ similarity: 0.49, coverage: 1 }, lenient)).toBe(false);
-    expect(coversQuestion({ similarity: 0.5, coverage: 0 }, lenient)).toBe(true);
-  });
-});
+const result = (entries: RankedSentence[], asked: SearchResult['asked'] = []): SearchResult => ({ queryTerms: ['x'], asked, ranked: entries });
 
 describe('evidenceOf', () => {
-  it('is zero for no candidates', () => {
-    expect(evidenceOf([])).toEqual({ similarity: 0, coverage: 0 });
+  it('is undefined when nothing was ranked, so the question is declined', () => {
+    expect(evidenceOf(result([]))).toBeUndefined();
+    expect(decide(undefined, fittedModels().decision)).toEqual({ kind: 'decline' });
   });
 
-  it("takes the best candidate's similarity, or its chunk's when that is higher", () => {
-    expect(evidenceOf([ranked(0.6, 0.4, 0), ranked(0.9, 0.9, 0, 1)]).similarity).toBe(0.6);
-    expect(evidenceOf([ranked(0.5, 0.7, 0), ranked(0.9, 0.9, 0, 1)]).similarity).toBe(0.7);
+  it('reads the best sentence, its lead over the second, and the best similarity of any candidate', () => {
+    const evidence = evidenceOf(result([ranked(3, 0, { keywords: 0.8, answerType: 1, chunk: 0.6 }), ranked(2.5, 1, { context: 0.9 })], ['P', 'O']))!;
+    expect(evidence).toEqual({ topScore: 3, margin: 0.5, keywords: 0.8, askedType: 1, answerType: 1, similarity: 0.9, chunk: 0.6 });
+    expect(evidenceOf(result([ranked(3, 0)]))!.margin).toBe(0);
+  });
+});
+
+describe('probability and decide', () => {
+  const model = (feature: LogisticModel['features'][number], threshold: number): LogisticModel => ({ features: [feature], mean: [0.5], scale: [0.25], weights: [4], bias: 0, threshold });
+  const models: DecisionModels = { related: model('similarity', 0.5), answers: model('keywords', 0.5) };
+  const evidence = (similarity: number, keywords: number) => ({ topScore: 0, margin: 0, keywords, askedType: 0, answerType: 0, similarity, chunk: 0 });
+
+  it('standardises each feature before weighing it', () => {
+    expect(probability(models.related, evidence(0.5, 0))).toBeCloseTo(0.5, 10);
+    expect(probability(models.related, evidence(0.75, 0))).toBeCloseTo(1 / (1 + Math.exp(-4)), 10);
   });
 
-  it('takes the highest coverage among the top 5 only', () => {
-    const list = [ranked(0.5, 0.5, 0.1, 0), ranked(0.4, 0.4, 0.3, 1), ranked(0.4, 0.4, 0.2, 2), ranked(0.4, 0.4, 0, 3), ranked(0.4, 0.4, 0.6, 4), ranked(0.4, 0.4, 1, 5)];
-    expect(evidenceOf(list).coverage).toBe(0.6);
-    expect(evidenceOf(list.slice(0, 4)).coverage).toBe(0.3);
-    expect(evidenceOf(list.slice(0, 1)).coverage).toBe(0.1);
+  it('declines unrelated questions, and flags related ones that the best sentence may not answer', () => {
+    expect(decide(evidence(0.4, 1), models)).toEqual({ kind: 'decline' });
+    expect(decide(evidence(0.6, 0.4), models)).toEqual({ kind: 'answer', confidence: 'low' });
+    expect(decide(evidence(0.6, 0.6), models)).toEqual({ kind: 'answer', confidence: 'high' });
+  });
+
+  it('ships fitted models in which more similarity and more keyword evidence never lower confidence', () => {
+    const { decision } = fittedModels();
+    const at = (similarity: number, keywords: number) => ({ topScore: 5, margin: 1, keywords, askedType: 0, answerType: 0, similarity, chunk: similarity });
+    expect(probability(decision.related, at(0.8, 0.5))).toBeGreaterThan(probability(decision.related, at(0.2, 0.5)));
+    expect(decide(at(0.05, 0), decision)).toEqual({ kind: 'decline' });
   });
 });

@@ -96,3 +96,21 @@ describe('buildBm25', () => {
     expect(empty.score(['x']).length).toBe(0);
   });
 });
+
+describe('terms: possessives and demonyms', () => {
+  it('reads "Russia’s" as the word Russia, never a stray "s"', () => {
+    expect(terms("Russia's ambassador")).toEqual(terms('Russia ambassador'));
+    expect(terms('Russia’s ambassador')).toEqual(terms('Russia ambassador'));
+  });
+
+  it('matches a place with its people', () => {
+    expect(terms('Russian')).toEqual(terms('Russia'));
+    expect(terms('Americans')).toEqual(terms('America'));
+    expect(terms('Korean')).toEqual(terms('Korea'));
+  });
+
+  it('leaves short words ending in -an alone', () => {
+    expect(terms('plan')).not.toEqual(terms('pla'));
+    expect(terms('plan')).toEqual(['plan']);
+  });
+});

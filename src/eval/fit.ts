@@ -1,0 +1,131 @@
+/**
+ * Fits Docent's ranking weights and decision models on the tuning half of SQuADShifts new_wiki
+ * (its even-numbered articles) and writes src/fitted/fitted.json. Nothing here reads the reporting
+ * half, WikiQA, COVID-QA or the seed questions. Run: `npm run fit`.
+ */
+import { writeFile } from 'node:fs/promises';
+import { evidenceOf, probability, type EvidenceName, type LogisticModel } from '../answer/decide.ts';
+import { cliConfig, stderrLog } from '../cli/context.ts';
+import { embedderFor } from '../docent.ts';
+import { FITTED_FILE, type Fitted } from '../fitted/fitted.ts';
+import { candidatesFor, FEATURES, search, type RankingWeights, type SearchOptions } from '../retrieval/search.ts';
+import type { SearchIndex } from '../retrieval/searchIndex.ts';
+import { openCorpus } from './corpus.ts';
+import { isTuningArticle, newWiki, quotesHit, type EvalQuestion } from './datasets.ts';
+import { binaryProbability, fitBinary, fitConditional } from './logistic.ts';
+import { quantile } from './metrics.ts';
+
+/** What tells "something in the sources is about this" from "nothing is". */
+const RELATED_EVIDENCE: EvidenceName[] = ['similarity', 'chunk', 'keywords', 'topScore'];
+/** What tells "the best sentence answers this" from "it only shares the topic". */
+const ANSWER_EVIDENCE: EvidenceName[] = ['topScore', 'margin', 'keywords', 'askedType', 'answerType', 'similarity'];
+/** Share of answerable tuning questions the related model must keep (never decline). */
+const RELATED_KEEP = 0.99;
+/** Share of answerable tuning questions answered with high confidence. */
+const HIGH_SHARE = 0.9;
+
+const round = (value: number) => Number(value.toFixed(5));
+
+/** Sentences whose chunks hold the answer, so masking them leaves a question the index does not answer. */
+function answerChunkMask(index: SearchIndex, articlePositions: readonly number[], question: EvalQuestion): SearchOptions['exclude'] {
+  const goldChunks = new Set<number>();
+  for (const position of articlePositions) {
+    if (quotesHit(question, [index.sentences[position]!.text], 1)) {
+      for (const chunk of index.chunksOfSentence[position]!) goldChunks.add(chunk);
+    }
+  }
+  return (position) => index.chunksOfSentence[position]!.some((chunk) => goldChunks.has(chunk));
+}
+
+function logistic(features: EvidenceName[], rows: number[][], labels: boolean[], keepScores: number[][], keepShare: number): Fitted['decision']['related'] {
+  const model = fitBinary(rows, labels);
+  const probabilities = keepScores.map((row) => binaryProbability(model, row)).sort((a, b) => a - b);
+  return {
+    features,
+    mean: model.mean.map(round),
+    scale: model.scale.map(round),
+    weights: model.weights.map(round),
+    bias: round(model.bias),
+    threshold: round(quantile(probabilities, 1 - keepShare)),
+  };
+}
+
+const config = cliConfig({});
+const embedder = await embedderFor(config, stderrLog);
+const set = await newWiki();
+const index = await openCorpus(set.name, set.articlesDir, embedder);
+const tuning = set.questions.filter((question) => isTuningArticle(question.article!));
+stderrLog(`Embedding ${tuning.length} tuning questions…`);
+const vectors = await embedder.embed(tuning.map((question) => question.question));
+
+stderrLog('Fitting the ranker…');
+const groups = tuning.map((question, i) => {
+  const { candidates } = candidatesFor(index, question.question, vectors[i]!);
+  return {
+    rows: candidates.map(({ features }) => FEATURES.map((name) => features[name])),
+    gold: candidates.map(({ position }) => quotesHit(question, [index.sentences[position]!.text], 1)),
+  };
+});
+const weights = fitConditional(groups);
+const ranking = Object.fromEntries(FEATURES.map((name, j) => [name, round(weights[j]!)])) as RankingWeights;
+
+stderrLog('Fitting the decision models (each question also asked with its answer, then its article, masked)…');
+const pick = (features: EvidenceName[], evidence: Record<EvidenceName, number>) => features.map((name) => evidence[name]);
+const positionsOf = new Map<string, number[]>();
+index.sentences.forEach((sentence, position) => positionsOf.set(sentence.sourceId, [...(positionsOf.get(sentence.sourceId) ?? []), position]));
+const answerable: Record<EvidenceName, number>[] = [];
+const answeredFirst: boolean[] = [];
+const withoutAnswer: Record<EvidenceName, number>[] = [];
+const withoutArticle: Record<EvidenceName, number>[] = [];
+tuning.forEach((question, i) => {
+  const vector = vectors[i]!;
+  const full = search(index, question.question, vector, ranking);
+  const evidence = evidenceOf(full);
+  if (evidence === undefined) return;
+  answerable.push(evidence);
+  answeredFirst.push(quotesHit(question, [full.ranked[0]!.sentence.text], 1));
+  const masked = evidenceOf(search(index, question.question, vector, ranking, { exclude: answerChunkMask(index, positionsOf.get(question.article!) ?? [], question) }));
+  if (masked) withoutAnswer.push(masked);
+  const offTopic = evidenceOf(search(index, question.question, vector, ranking, { exclude: (position) => index.sentences[position]!.sourceId === question.article }));
+  if (offTopic) withoutArticle.push(offTopic);
+});
+
+const related = logistic(
+  RELATED_EVIDENCE,
+  [...answerable, ...withoutArticle].map((e) => pick(RELATED_EVIDENCE, e)),
+  [...answerable.map(() => true), ...withoutArticle.map(() => false)],
+  answerable.map((e) => pick(RELATED_EVIDENCE, e)),
+  RELATED_KEEP,
+);
+// The answers model learns from questions whose best quote does answer them, against the same questions with the answer masked.
+const answersPositive = answerable.filter((_, i) => answeredFirst[i]);
+const answers = logistic(
+  ANSWER_EVIDENCE,
+  [...answersPositive, ...withoutAnswer].map((e) => pick(ANSWER_EVIDENCE, e)),
+  [...answersPositive.map(() => true), ...withoutAnswer.map(() => false)],
+  answerable.map((e) => pick(ANSWER_EVIDENCE, e)),
+  HIGH_SHARE,
+);
+
+const share = (rows: Record<EvidenceName, number>[], test: (p: number) => boolean, model: LogisticModel) =>
+  `${((100 * rows.filter((e) => test(probability(model, e))).length) / Math.max(1, rows.length)).toFixed(1)}%`;
+const fitted: Fitted = {
+  description:
+    'Fitted on the tuning half of SQuADShifts new_wiki (its even-numbered articles, CC BY 4.0; ../shared/eval/squadshifts-new-wiki) by src/eval/fit.ts. ' +
+    'Ranking: a conditional logit over the first-stage candidates of each question, gold = sentences holding a gold answer string. ' +
+    `Decision: "related" = logistic regression of answerable questions against the same questions with their article masked, threshold keeping ${100 * RELATED_KEEP}% of answerable ones; ` +
+    `"answers" = logistic regression of questions whose best quote answers them against the same questions with the chunks holding the answer masked, threshold giving ${100 * HIGH_SHARE}% of answerable ones high confidence. ` +
+    'The reporting half, WikiQA, COVID-QA and eval/seed-questions.jsonl are never read here.',
+  command: 'npm run fit',
+  ranking,
+  decision: { related, answers },
+  tuning: {
+    questions: tuning.length,
+    'hit@1': `${((100 * answeredFirst.filter(Boolean).length) / Math.max(1, answeredFirst.length)).toFixed(1)}%`,
+    'answer masked: not high': share(withoutAnswer, (p) => p < answers.threshold, answers),
+    'article masked: declined': share(withoutArticle, (p) => p < related.threshold, related),
+  },
+};
+await writeFile(FITTED_FILE, `${JSON.stringify(fitted, null, 2)}\n`);
+process.stdout.write(`${JSON.stringify({ ranking, tuning: fitted.tuning }, null, 2)}\nWrote ${FITTED_FILE.pathname}\n`);
+await embedder.dispose();

@@ -1,0 +1,48 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { EVIDENCE, type DecisionModels } from '../answer/decide.ts';
+import { FEATURES, type RankingWeights } from '../retrieval/search.ts';
+
+/**
+ * The fitted parts of Docent: ranking weights and the two decision models, written by
+ * `npm run fit` (src/eval/fit.ts) from tuning data only. This schema documents the file and
+ * validates it when it is read.
+ */
+const logisticSchema = z
+  .object({
+    features: z.array(z.enum(EVIDENCE)).min(1),
+    mean: z.array(z.number()),
+    scale: z.array(z.number().positive()),
+    weights: z.array(z.number()),
+    bias: z.number(),
+    threshold: z.number().min(0).max(1),
+  })
+  .refine((m) => m.mean.length === m.features.length && m.scale.length === m.features.length && m.weights.length === m.features.length, 'mean, scale and weights must have one entry per feature');
+
+export const fittedSchema = z.object({
+  /** What the numbers were fitted on and how to reproduce them. */
+  description: z.string(),
+  command: z.string(),
+  ranking: z.object(Object.fromEntries(FEATURES.map((name) => [name, z.number()])) as Record<(typeof FEATURES)[number], z.ZodNumber>),
+  decision: z.object({ related: logisticSchema, answers: logisticSchema }),
+  /** Figures on the tuning data itself, for a re-run to compare against. */
+  tuning: z.record(z.string(), z.union([z.number(), z.string()])),
+});
+
+export type Fitted = z.infer<typeof fittedSchema>;
+
+export const FITTED_FILE = new URL('./fitted.json', import.meta.url);
+
+export function parseFitted(text: string, file = FITTED_FILE.pathname): Fitted {
+  const result = fittedSchema.safeParse(JSON.parse(text));
+  if (!result.success) throw new Error(`${file} is not a valid fitted-model file: ${result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  return result.data;
+}
+
+let cached: { ranking: RankingWeights; decision: DecisionModels } | undefined;
+
+/** The committed fitted models, read and validated once. */
+export function fittedModels(): { ranking: RankingWeights; decision: DecisionModels } {
+  cached ??= parseFitted(readFileSync(FITTED_FILE, 'utf8'));
+  return cached;
+}

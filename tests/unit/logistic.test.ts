@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { binaryProbability, fitBinary, fitConditional } from '../../src/eval/logistic.ts';
+
+describe('fitBinary', () => {
+  it('separates two classes along the feature that tells them apart, and ignores noise', () => {
+    const rows: number[][] = [];
+    const labels: boolean[] = [];
+    for (let i = 0; i < 200; i++) {
+      const positive = i % 2 === 0;
+      rows.push([positive ? 0.7 + (i % 7) / 50 : 0.3 - (i % 5) / 50, (i * 37) % 11]);
+      labels.push(positive);
+    }
+    const model = fitBinary(rows, labels);
+    expect(model.weights[0]!).toBeGreaterThan(1);
+    expect(Math.abs(model.weights[1]!)).toBeLessThan(0.5);
+    expect(binaryProbability(model, [0.8, 3])).toBeGreaterThan(0.9);
+    expect(binaryProbability(model, [0.2, 3])).toBeLessThan(0.1);
+  });
+});
+
+describe('fitConditional', () => {
+  it('learns to rank the gold candidate of each group first', () => {
+    // Feature 0 marks the gold candidate; feature 1 is higher for a decoy in half the groups.
+    const groups = Array.from({ length: 40 }, (_, g) => ({
+      rows: [
+        [1, g % 2 === 0 ? 0.2 : 0.9],
+        [0, g % 2 === 0 ? 0.9 : 0.1],
+        [0, 0.5],
+      ],
+      gold: [true, false, false],
+    }));
+    const weights = fitConditional(groups);
+    expect(weights[0]!).toBeGreaterThan(weights[1]!);
+    for (const { rows } of groups) {
+      const scores = rows.map((row) => row[0]! * weights[0]! + row[1]! * weights[1]!);
+      expect(scores.indexOf(Math.max(...scores))).toBe(0);
+    }
+  });
+});
