@@ -52,5 +52,10 @@ export async function answerReply(context: BotContext, question: string, shown =
     shown: shown + answer.quotes.length,
     sources: answer.quotes.map((quote) => quote.source.id),
   });
-  return { embeds: rendered.embeds, components: [answerButtons(answerId, answer.hasMore)], allowedMentions: NO_MENTIONS };
+  return {
+    ...(rendered.content ? { content: rendered.content } : {}),
+    embeds: rendered.embeds,
+    components: [answerButtons(answerId, answer.hasMore)],
+    allowedMentions: NO_MENTIONS,
+  };
 }

@@ -19,8 +19,12 @@ import { quantile } from './metrics.ts';
 const RELATED_EVIDENCE: EvidenceName[] = ['similarity', 'chunk', 'keywords', 'topScore'];
 /** What tells "the best sentence answers this" from "it only shares the topic". */
 const ANSWER_EVIDENCE: EvidenceName[] = ['topScore', 'margin', 'keywords', 'askedType', 'answerType', 'similarity'];
-/** Share of answerable tuning questions the related model must keep (never decline). */
-const RELATED_KEEP = 0.99;
+/**
+ * Share of answerable tuning questions the related model must keep (never decline). Declining a
+ * question the sources answer is the worst outcome, so the line sits near the bottom; a question
+ * above it but unlike anything answered is shown as low confidence rather than declined.
+ */
+const RELATED_KEEP = 0.995;
 /** Share of answerable tuning questions answered with high confidence. */
 const HIGH_SHARE = 0.9;
 

@@ -5,18 +5,13 @@
  * and Docent's own seed questions (the fit reads the new_wiki tuning half alone; see fit.ts).
  */
 import { Command } from 'commander';
-import { quotesFor } from '../answer/composeAnswer.ts';
-import { decide, evidenceOf } from '../answer/decide.ts';
 import { cliConfig, stderrLog } from '../cli/context.ts';
 import { embedderFor } from '../docent.ts';
-import type { Embedder } from '../embeddings/embedder.ts';
 import { fittedModels } from '../fitted/fitted.ts';
-import { dotAll, topK } from '../retrieval/rank.ts';
-import { search } from '../retrieval/search.ts';
 import type { SearchIndex } from '../retrieval/searchIndex.ts';
-import { terms } from '../retrieval/terms.ts';
 import { openCorpus } from './corpus.ts';
-import { covidQa, isTuningArticle, newWiki, quotesHit, seedQuestions, wikiQa, type EvalQuestion } from './datasets.ts';
+import { covidQa, isTuningArticle, newWiki, seedQuestions, wikiQa, type EvalQuestion } from './datasets.ts';
+import { evaluateSet, METHODS, type Method, type SetResult } from './evaluate.ts';
 import { evenlySpaced, percent } from './metrics.ts';
 
 const options = new Command('eval')
@@ -26,91 +21,38 @@ const options = new Command('eval')
   .parse()
   .opts<{ limit?: number; misses?: boolean }>();
 
-const METHODS = ['docent', 'bm25', 'dense', 'rrf'] as const;
-type Method = (typeof METHODS)[number];
-
-interface Row {
+interface Row extends SetResult {
   readonly label: string;
-  readonly n: number;
-  readonly hits?: Record<Method, [number, number]>;
-  readonly outcomes: { high: number; low: number; decline: number };
-}
-
-/** Reciprocal-rank fusion of two rankings with the usual k = 60. */
-function rrf(a: Float64Array, b: Float64Array): Float64Array {
-  const fused = new Float64Array(a.length);
-  for (const scores of [a, b]) {
-    const order = Array.from(scores.keys()).sort((x, y) => scores[y]! - scores[x]!);
-    order.forEach((position, rank) => (fused[position]! += 1 / (60 + rank + 1)));
-  }
-  return fused;
 }
 
 const config = cliConfig({});
 const fitted = fittedModels();
-const quoteOptions = { maxQuotes: 3, maxQuoteChars: config.MAX_QUOTE_CHARS };
-const misses: string[] = [];
-let rankingMs = 0;
-let ranked = 0;
-
-async function evaluate(label: string, index: SearchIndex, questions: readonly EvalQuestion[], embedder: Embedder): Promise<Row> {
-  const vectors = await embedder.embed(questions.map((q) => q.question));
-  const hits = Object.fromEntries(METHODS.map((m) => [m, [0, 0]])) as Record<Method, [number, number]>;
-  const outcomes = { high: 0, low: 0, decline: 0 };
-  questions.forEach((question, i) => {
-    const began = performance.now();
-    const result = search(index, question.question, vectors[i]!, fitted.ranking);
-    const decision = decide(evidenceOf(result), fitted.decision);
-    rankingMs += performance.now() - began;
-    ranked++;
-    outcomes[decision.kind === 'decline' ? 'decline' : decision.confidence]++;
-    if (!question.answerable) {
-      if (label.startsWith('seed') && decision.kind === 'answer' && decision.confidence === 'high') misses.push(`  answered with high confidence, but not answerable: ${question.question}`);
-      return;
-    }
-    const bm25 = index.sentenceKeywords.score(terms(question.question));
-    const dense = dotAll(index.sentenceVectors, index.dimensions, vectors[i]!);
-    const texts = (scores: Float64Array) => topK(scores, 3).map((position) => index.sentences[position]!.text);
-    // Quality is judged on the quotes Docent would show, whether or not it would decline.
-    const quotes: Record<Method, string[]> = {
-      docent: quotesFor(result, index, quoteOptions).quotes.map((quote) => quote.text),
-      bm25: texts(bm25),
-      dense: texts(dense),
-      rrf: texts(rrf(bm25, dense)),
-    };
-    for (const method of METHODS) {
-      if (quotesHit(question, quotes[method], 1)) hits[method][0]++;
-      if (quotesHit(question, quotes[method], 3)) hits[method][1]++;
-    }
-    if (label.startsWith('seed') && (decision.kind === 'decline' || !quotesHit(question, quotes.docent, 1))) {
-      misses.push(`  ${decision.kind === 'decline' ? 'declined' : `first quote misses (${decision.confidence})`}: ${question.question}\n    → ${quotes.docent[0] ?? ''}`);
-    }
-  });
-  return { label, n: questions.length, ...(questions.some((q) => q.answerable) ? { hits } : {}), outcomes };
-}
-
 const embedder = await embedderFor(config, stderrLog);
 const rows: Row[] = [];
+const quoteOptions = { maxQuotes: 3, maxQuoteChars: config.MAX_QUOTE_CHARS };
+async function evaluate(label: string, index: SearchIndex, questions: readonly EvalQuestion[]): Promise<Row> {
+  return { label, ...(await evaluateSet(index, questions, embedder, fitted, quoteOptions)) };
+}
 
 const wiki = await newWiki();
 const wikiIndex = await openCorpus(wiki.name, wiki.articlesDir, embedder);
 const reporting = evenlySpaced(wiki.questions.filter((q) => !isTuningArticle(q.article!)), options.limit);
-rows.push(await evaluate(`new_wiki reporting half`, wikiIndex, reporting, embedder));
-rows.push(await evaluate('COVID-QA off-topic', wikiIndex, await covidQa(), embedder));
+rows.push(await evaluate(`new_wiki reporting half`, wikiIndex, reporting));
+rows.push(await evaluate('COVID-QA off-topic', wikiIndex, await covidQa()));
 
 const wq = await wikiQa();
 const wqIndex = await openCorpus(wq.name, wq.articlesDir, embedder);
-rows.push(await evaluate('WikiQA dev answerable', wqIndex, wq.questions.filter((q) => q.answerable), embedder));
-rows.push(await evaluate('WikiQA dev unanswerable', wqIndex, wq.questions.filter((q) => !q.answerable), embedder));
+rows.push(await evaluate('WikiQA dev answerable', wqIndex, wq.questions.filter((q) => q.answerable)));
+rows.push(await evaluate('WikiQA dev unanswerable', wqIndex, wq.questions.filter((q) => !q.answerable)));
 
 const seeds = await seedQuestions();
 const seedIndex = await openCorpus(seeds.name, seeds.articlesDir, embedder);
-rows.push(await evaluate('seed answerable', seedIndex, seeds.questions.filter((q) => q.answerable), embedder));
-rows.push(await evaluate('seed unanswerable', seedIndex, seeds.questions.filter((q) => !q.answerable), embedder));
+rows.push(await evaluate('seed answerable', seedIndex, seeds.questions.filter((q) => q.answerable)));
+rows.push(await evaluate('seed unanswerable', seedIndex, seeds.questions.filter((q) => !q.answerable)));
 await embedder.dispose();
 
 const cell = (part: number, whole: number) => percent(part, whole).padStart(6);
-const pair = (row: Row, method: Method) => (row.hits ? `${cell(row.hits[method][0], row.n)} ${cell(row.hits[method][1], row.n)}` : ' '.repeat(13));
+const pair = (row: Row, method: Method) => (row.answerable > 0 ? `${cell(row.hits[method][0], row.n)} ${cell(row.hits[method][1], row.n)}` : ' '.repeat(13));
 const lines = [
   'Answer quality (hit@1 hit@3) and decisions, on data nothing was fitted on. Baselines: one sentence per quote.',
   '',
@@ -121,7 +63,7 @@ const lines = [
   ),
   '',
   `high = answered with confidence; low = the closest passages, flagged as possibly not a direct answer; declined = "not covered".`,
-  `Ranking and decision: ${(rankingMs / Math.max(1, ranked)).toFixed(1)} ms/question after embedding.`,
+  `Ranking and decision: ${(rows.reduce((sum, row) => sum + row.rankingMs * row.n, 0) / rows.reduce((sum, row) => sum + row.n, 0)).toFixed(1)} ms/question after embedding.`,
 ];
-if (options.misses) lines.push('', 'Seed questions Docent gets wrong:', ...misses);
+if (options.misses) lines.push('', 'Seed questions Docent gets wrong:', ...rows.filter((row) => row.label.startsWith('seed')).flatMap((row) => row.misses.map((miss) => `  ${miss}`)));
 process.stdout.write(`${lines.join('\n')}\n`);

@@ -171,6 +171,15 @@ describe('renderAnswer', () => {
     expect(blocks).toMatch(/^> (a )+a?… \*\*\[1\]\*\*$/);
   });
 
+  it('says plainly when the quotes are only the closest passages, and not when confidence is high', () => {
+    const low = renderAnswer({ ...answer([quote('Close but not it.')]), confidence: 'low' });
+    expect(low.content).toBe('These are the closest passages; they may not answer this directly.');
+    expect(low.embeds[0]!.description).toContain('Close but not it.');
+    const high = renderAnswer({ ...answer([quote('The answer.')]), confidence: 'high' });
+    expect(high.content).toBeUndefined();
+    expect(high.embeds[0]!.color).not.toBe(low.embeds[0]!.color);
+  });
+
   it('renders a declined answer as a short message with no embed', () => {
     const declined: Answer = { question: 'What is the capital of France?', answered: false, quotes: [], reason: 'The sources do not cover this question.', hasMore: false };
     expect(renderAnswer(declined)).toEqual({ content: 'The sources do not cover this question.', embeds: [] });

@@ -1,0 +1,79 @@
+/**
+ * Scores one evaluation set against one index: hit@1 and hit@3 of Docent's quotes and of the
+ * BM25, dense and reciprocal-rank-fusion baselines (one sentence per quote), and how often each
+ * decision (high, low, decline) was taken.
+ */
+import { quotesFor, type QuoteOptions } from '../answer/composeAnswer.ts';
+import { decide, evidenceOf, type DecisionModels } from '../answer/decide.ts';
+import type { Embedder } from '../embeddings/embedder.ts';
+import { dotAll, topK } from '../retrieval/rank.ts';
+import { search, type RankingWeights } from '../retrieval/search.ts';
+import type { SearchIndex } from '../retrieval/searchIndex.ts';
+import { terms } from '../retrieval/terms.ts';
+import { quotesHit, type EvalQuestion } from './datasets.ts';
+
+export const METHODS = ['docent', 'bm25', 'dense', 'rrf'] as const;
+export type Method = (typeof METHODS)[number];
+
+export interface SetResult {
+  readonly n: number;
+  /** [hit@1, hit@3] counts per method, over the answerable questions. */
+  readonly hits: Record<Method, [number, number]>;
+  readonly answerable: number;
+  readonly outcomes: { high: number; low: number; decline: number };
+  /** Answerable questions declined or whose first quote misses, and unanswerable ones answered with high confidence. */
+  readonly misses: string[];
+  readonly rankingMs: number;
+}
+
+/** Reciprocal-rank fusion of two rankings with the usual k = 60. */
+function rrf(a: Float64Array, b: Float64Array): Float64Array {
+  const fused = new Float64Array(a.length);
+  for (const scores of [a, b]) {
+    const order = Array.from(scores.keys()).sort((x, y) => scores[y]! - scores[x]!);
+    order.forEach((position, rank) => (fused[position]! += 1 / (60 + rank + 1)));
+  }
+  return fused;
+}
+
+export interface Models {
+  readonly ranking: RankingWeights;
+  readonly decision: DecisionModels;
+}
+
+export async function evaluateSet(index: SearchIndex, questions: readonly EvalQuestion[], embedder: Embedder, models: Models, quoteOptions: QuoteOptions): Promise<SetResult> {
+  const vectors = await embedder.embed(questions.map((q) => q.question));
+  const hits = Object.fromEntries(METHODS.map((m) => [m, [0, 0]])) as Record<Method, [number, number]>;
+  const outcomes = { high: 0, low: 0, decline: 0 };
+  const misses: string[] = [];
+  let rankingMs = 0;
+  questions.forEach((question, i) => {
+    const began = performance.now();
+    const result = search(index, question.question, vectors[i]!, models.ranking);
+    const decision = decide(evidenceOf(result), models.decision);
+    rankingMs += performance.now() - began;
+    outcomes[decision.kind === 'decline' ? 'decline' : decision.confidence]++;
+    if (!question.answerable) {
+      if (decision.kind === 'answer' && decision.confidence === 'high') misses.push(`answered with high confidence, but not answerable: ${question.question}`);
+      return;
+    }
+    const bm25 = index.sentenceKeywords.score(terms(question.question));
+    const dense = dotAll(index.sentenceVectors, index.dimensions, vectors[i]!);
+    const texts = (scores: Float64Array) => topK(scores, 3).map((position) => index.sentences[position]!.text);
+    // Quality is judged on the quotes Docent would show, whether or not it would decline.
+    const quotes: Record<Method, string[]> = {
+      docent: quotesFor(result, index, { ...quoteOptions, maxQuotes: 3 }).quotes.map((quote) => quote.text),
+      bm25: texts(bm25),
+      dense: texts(dense),
+      rrf: texts(rrf(bm25, dense)),
+    };
+    for (const method of METHODS) {
+      if (quotesHit(question, quotes[method], 1)) hits[method][0]++;
+      if (quotesHit(question, quotes[method], 3)) hits[method][1]++;
+    }
+    if (decision.kind === 'decline' || !quotesHit(question, quotes.docent, 1)) {
+      misses.push(`${decision.kind === 'decline' ? 'declined' : `first quote misses (${decision.confidence})`}: ${question.question}\n    → ${quotes.docent[0] ?? ''}`);
+    }
+  });
+  return { n: questions.length, hits, answerable: questions.filter((q) => q.answerable).length, outcomes, misses, rankingMs: rankingMs / Math.max(1, questions.length) };
+}
