@@ -24,12 +24,14 @@ interface JsonAnswer extends QuotedAnswer {
   readonly question: string;
   readonly answered: boolean;
   readonly reason?: string;
+  readonly confidence?: 'high' | 'low';
 }
 
 /** Checks the exact --json shape, and that every quote is verbatim. */
 function expectJsonAnswer(value: unknown): JsonAnswer {
   const answer = value as JsonAnswer & Record<string, unknown>;
-  expect(Object.keys(answer).sort()).toEqual(answer.answered ? ['answered', 'question', 'quotes'] : ['answered', 'question', 'quotes', 'reason']);
+  expect(Object.keys(answer).sort()).toEqual(answer.answered ? ['answered', 'confidence', 'question', 'quotes'] : ['answered', 'question', 'quotes', 'reason']);
+  if (answer.answered) expect(['high', 'low']).toContain(answer.confidence);
   expect(typeof answer.question).toBe('string');
   expect(typeof answer.answered).toBe('boolean');
   for (const quote of answer.quotes) {
