@@ -131,5 +131,5 @@ const fitted: Fitted = {
   },
 };
 await writeFile(FITTED_FILE, `${JSON.stringify(fitted, null, 2)}\n`);
-process.stdout.write(`${JSON.stringify({ ranking, tuning: fitted.tuning }, null, 2)}\nWrote ${FITTED_FILE.pathname}\n`);
+process.stdout.write(`${JSON.stringify({ ranking, tuning: fitted.tuning }, null, 2)}\nWrote ${FITTED_FILE}\n`);
 await embedder.dispose();

@@ -17,7 +17,7 @@ import { evenlySpaced, percent } from './metrics.ts';
 const options = new Command('eval')
   .description('Measure answer quality and answer/decline decisions on every evaluation set, with baselines')
   .option('--limit <n>', 'evenly spaced subset of the new_wiki reporting-half questions (default: all)', (v) => Number.parseInt(v, 10))
-  .option('--misses', 'list the seed questions whose first quote does not answer them, or that are declined')
+  .option('--misses', 'list the seed questions Docent gets wrong (declined, first quote misses, or unanswerable yet answered with high confidence)')
   .parse()
   .opts<{ limit?: number; misses?: boolean }>();
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { EVIDENCE, type DecisionModels } from '../answer/decide.ts';
 import { FEATURES, type RankingWeights } from '../retrieval/search.ts';
@@ -31,9 +32,9 @@ export const fittedSchema = z.object({
 
 export type Fitted = z.infer<typeof fittedSchema>;
 
-export const FITTED_FILE = new URL('./fitted.json', import.meta.url);
+export const FITTED_FILE = fileURLToPath(new URL('./fitted.json', import.meta.url));
 
-export function parseFitted(text: string, file = FITTED_FILE.pathname): Fitted {
+export function parseFitted(text: string, file = FITTED_FILE): Fitted {
   const result = fittedSchema.safeParse(JSON.parse(text));
   if (!result.success) throw new Error(`${file} is not a valid fitted-model file: ${result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
   return result.data;

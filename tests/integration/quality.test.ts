@@ -7,6 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cp, mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reindexFromConfig } from '../../src/docent.ts';
 import type { Embedder } from '../../src/embeddings/embedder.ts';
@@ -16,9 +17,9 @@ import { evenlySpaced } from '../../src/eval/metrics.ts';
 import { fittedModels } from '../../src/fitted/fitted.ts';
 import { openIndex } from '../../src/index/openIndex.ts';
 import { buildSearchIndex } from '../../src/retrieval/searchIndex.ts';
-import { loadTestEmbedder, removeTempDirs, SEED_SOURCES, tempDir, testConfig } from './helpers.ts';
+import { loadTestEmbedder, removeTempDirs, REPO_ROOT, SEED_SOURCES, tempDir, testConfig } from './helpers.ts';
 
-const BASELINE_FILE = path.join(path.dirname(new URL(import.meta.url).pathname), 'quality-baseline.json');
+const BASELINE_FILE = fileURLToPath(new URL('./quality-baseline.json', import.meta.url));
 const ALLOWED_DROP = 2;
 /** Reporting-half articles of new_wiki (odd-numbered): nothing was fitted on them. */
 const WIKI_ARTICLES = ['007_Istanbul.md', '021_Tin.md', '037_Rotterdam.md'];
@@ -70,7 +71,7 @@ describe('answer quality does not regress', () => {
   });
 
   it('the seed questions about sources/', async () => {
-    const set = await seedQuestions(path.resolve('eval', 'seed-questions.jsonl'), SEED_SOURCES);
+    const set = await seedQuestions(path.join(REPO_ROOT, 'eval', 'seed-questions.jsonl'), SEED_SOURCES);
     const questions = set.questions.filter((q) => q.answerable);
     expectNoRegression('seeds', await hitAt1('seeds', SEED_SOURCES, ['reviving-diplomatic-ties-istanbul-talks.md', 'us-russia-istanbul-talks-april-2025.md'], questions));
   });
