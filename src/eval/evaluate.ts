@@ -67,11 +67,12 @@ export async function evaluateSet(index: SearchIndex, questions: readonly EvalQu
       dense: texts(dense),
       rrf: texts(rrf(bm25, dense)),
     };
+    const firstHits = Object.fromEntries(METHODS.map((method) => [method, quotesHit(question, quotes[method], 1)])) as Record<Method, boolean>;
     for (const method of METHODS) {
-      if (quotesHit(question, quotes[method], 1)) hits[method][0]++;
+      if (firstHits[method]) hits[method][0]++;
       if (quotesHit(question, quotes[method], 3)) hits[method][1]++;
     }
-    if (decision.kind === 'decline' || !quotesHit(question, quotes.docent, 1)) {
+    if (decision.kind === 'decline' || !firstHits.docent) {
       misses.push(`${decision.kind === 'decline' ? 'declined' : `first quote misses (${decision.confidence})`}: ${question.question}\n    → ${quotes.docent[0] ?? ''}`);
     }
   });

@@ -76,7 +76,11 @@ const ranking = Object.fromEntries(FEATURES.map((name, j) => [name, round(weight
 stderrLog('Fitting the decision models (each question also asked with its answer, then its article, masked)…');
 const pick = (features: EvidenceName[], evidence: Record<EvidenceName, number>) => features.map((name) => evidence[name]);
 const positionsOf = new Map<string, number[]>();
-index.sentences.forEach((sentence, position) => positionsOf.set(sentence.sourceId, [...(positionsOf.get(sentence.sourceId) ?? []), position]));
+index.sentences.forEach((sentence, position) => {
+  const positions = positionsOf.get(sentence.sourceId) ?? [];
+  positions.push(position);
+  positionsOf.set(sentence.sourceId, positions);
+});
 const answerable: Record<EvidenceName, number>[] = [];
 const answeredFirst: boolean[] = [];
 const withoutAnswer: Record<EvidenceName, number>[] = [];

@@ -6,6 +6,7 @@ import type { Answer } from '../../src/answer/types.ts';
 import { openDocent, type Docent } from '../../src/docent.ts';
 import type { Embedder } from '../../src/embeddings/embedder.ts';
 import { IndexBusyError } from '../../src/index/lock.ts';
+import { readCurrentGeneration } from '../../src/index/generations.ts';
 import { openIndex } from '../../src/index/openIndex.ts';
 import { reindex, type ReindexSummary } from '../../src/index/reindex.ts';
 import { expectExactQuotes, loadTestEmbedder, removeTempDirs, SEED_FILES, seededSourcesDir, tempDir, testConfig } from './helpers.ts';
@@ -289,4 +290,22 @@ describe('re-indexing', () => {
     expect(answer.quotes.every((quote) => quote.source.id !== 'bad-front-matter.md')).toBe(true);
     expect(fromSource(answer, 'lighthouse.md').length).toBeGreaterThan(0);
   });
+});
+
+/** An index written by an earlier version of Docent is rebuilt on open, not served half-understood. */
+it('rebuilds an index from an older format before answering from it', async () => {
+  const config = testConfig(await seededSourcesDir('upgrade'), tempDir('upgrade-index'));
+  await (await openDocent(config, {}, embedder)).reindex();
+  const first = await readCurrentGeneration(config.INDEX_DIR);
+  const manifestFile = path.join(config.INDEX_DIR, first!, 'manifest.json');
+  const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as { version: number };
+  await writeFile(manifestFile, JSON.stringify({ ...manifest, version: 1 }));
+
+  const log: string[] = [];
+  const docent = await openDocent(config, { log: (message) => log.push(message) }, embedder);
+  expect(log.join('\n')).toMatch(/older version of Docent; rebuilding/);
+  expect(await readCurrentGeneration(config.INDEX_DIR)).not.toBe(first);
+  const answer = await docent.ask('Who led the talks in Istanbul?');
+  expect(answer.answered).toBe(true);
+  expectExactQuotes(answer);
 });
