@@ -4,10 +4,10 @@ import type { Answer, AskOptions } from './answer/types.ts';
 import type { EngineConfig } from './config/schema.ts';
 import { loadEmbedder, type Embedder } from './embeddings/embedder.ts';
 import { fittedModels } from './fitted/fitted.ts';
-import { MANIFEST_VERSION, type IndexedSource } from './index/manifest.ts';
-import { openIndex } from './index/openIndex.ts';
+import { MANIFEST_VERSION, type IndexedSource, type Manifest } from './index/manifest.ts';
+import { openStore } from './index/openStore.ts';
 import { reindex, type ReindexProgress, type ReindexSummary } from './index/reindex.ts';
-import { buildSearchIndex, type SearchIndex } from './retrieval/searchIndex.ts';
+import type { IndexReader, IndexStore } from './index/store.ts';
 import { search } from './retrieval/search.ts';
 
 export interface DocentHooks {
@@ -38,21 +38,42 @@ export function embedderFor(config: EngineConfig, log?: (message: string) => voi
   return loadEmbedder({ modelId: config.MODEL_ID, cacheDir: config.MODEL_CACHE_DIR, batchSize: config.EMBED_BATCH_SIZE, log });
 }
 
-/** A re-index of the configured sources into the configured index folder. */
+/** A re-index of the configured sources into the configured store. */
 export function reindexFromConfig(
   config: EngineConfig,
   embedder: Embedder,
+  store: IndexStore,
   options: ReindexRequest = {},
 ): Promise<ReindexSummary> {
   return reindex({
     sourcesDir: config.SOURCES_DIR,
-    indexDir: config.INDEX_DIR,
+    store,
     maxSourceBytes: config.MAX_SOURCE_BYTES,
     overlapSentences: config.CHUNK_OVERLAP_SENTENCES,
     embedder,
     force: options.force,
     onProgress: options.onProgress,
   });
+}
+
+/** The serving index's manifest (what is indexed), without loading the model or any vectors. */
+export async function readIndexManifest(config: EngineConfig): Promise<Manifest | undefined> {
+  const store = openStore(config);
+  try {
+    return await store.readManifest();
+  } finally {
+    await store.close();
+  }
+}
+
+/** Runs a re-index with a store opened for it alone. */
+export async function reindexWithConfig(config: EngineConfig, embedder: Embedder, options: ReindexRequest = {}): Promise<ReindexSummary> {
+  const store = openStore(config);
+  try {
+    return await reindexFromConfig(config, embedder, store, options);
+  } finally {
+    await store.close();
+  }
 }
 
 export class IndexMismatchError extends Error {
@@ -62,51 +83,79 @@ export class IndexMismatchError extends Error {
 export async function openDocent(config: EngineConfig, hooks: DocentHooks = {}, embedder?: Embedder): Promise<Docent> {
   const fitted = fittedModels();
   const model = embedder ?? (await embedderFor(config, hooks.log));
-  let serving: { index: SearchIndex; builtAt: string; sources: IndexedSource[] } | undefined;
+  const store = openStore(config);
+  let serving: IndexReader | undefined;
+  let loading: Promise<'loaded' | 'missing' | 'outdated'> | undefined;
 
   async function load(): Promise<'loaded' | 'missing' | 'outdated'> {
-    const generation = await openIndex(config.INDEX_DIR);
-    if (generation === undefined) return 'missing';
-    const { settings } = generation.manifest;
+    const manifest = await store.readManifest();
+    if (manifest === undefined) return 'missing';
+    const { settings } = manifest;
     if (settings.modelId !== model.modelId || settings.dimensions !== model.dimensions) {
       throw new IndexMismatchError(
-        `The index in ${config.INDEX_DIR} was built with ${settings.modelId}, but MODEL_ID is ${model.modelId}. Run \`npm run index\` to rebuild it.`,
+        `The index in ${store.location} was built with ${settings.modelId}, but MODEL_ID is ${model.modelId}. Run \`npm run index\` to rebuild it.`,
       );
     }
-    if (settings.chunkerVersion !== CHUNKER_VERSION || generation.manifest.version !== MANIFEST_VERSION) {
+    if (settings.chunkerVersion !== CHUNKER_VERSION || manifest.version !== MANIFEST_VERSION) {
       // Ranking reads vectors and tags an older index lacks, so it is rebuilt before serving.
-      hooks.log?.(`The index in ${config.INDEX_DIR} was built by an older version of Docent; rebuilding it…`);
+      hooks.log?.(`The index in ${store.location} was built by an older version of Docent; rebuilding it…`);
       return 'outdated';
     }
-    serving = { index: buildSearchIndex(generation), builtAt: generation.manifest.builtAt, sources: generation.manifest.sources };
+    const reader = await store.open();
+    if (reader === undefined) return 'missing';
+    const previous = serving;
+    serving = reader;
+    await previous?.close();
     return 'loaded';
   }
 
+  /** One load at a time: questions arriving together share it. */
+  function reload(): Promise<'loaded' | 'missing' | 'outdated'> {
+    loading ??= load().finally(() => (loading = undefined));
+    return loading;
+  }
+
   async function runReindex(options: ReindexRequest = {}): Promise<ReindexSummary> {
-    const summary = await reindexFromConfig(config, model, { force: options.force, onProgress: options.onProgress ?? hooks.onProgress });
-    if (summary.updated || serving === undefined) await load();
+    const summary = await reindexFromConfig(config, model, store, { force: options.force, onProgress: options.onProgress ?? hooks.onProgress });
+    if (summary.updated || serving === undefined) await reload();
     return summary;
   }
 
-  const state = await load();
-  if (state === 'missing') hooks.log?.(`No index in ${config.INDEX_DIR} yet; building it from ${config.SOURCES_DIR}…`);
-  if (state !== 'loaded') await runReindex();
+  /** The generation to answer from: a newer one published by another process is picked up here. */
+  async function current(): Promise<IndexReader> {
+    if (serving === undefined || (await store.currentGeneration()) !== serving.generation) await reload().catch(() => undefined);
+    if (serving === undefined) throw new Error('No index is loaded.');
+    return serving;
+  }
+
+  try {
+    const state = await reload();
+    if (state === 'missing') hooks.log?.(`No index in ${store.location} yet; building it from ${config.SOURCES_DIR}…`);
+    if (state !== 'loaded') await runReindex();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
 
   return {
     async ask(question, options = {}) {
-      const current = serving;
-      if (current === undefined) throw new Error('No index is loaded.');
+      const index = await current();
       const [vector] = await model.embed([question]);
-      const result = search(current.index, question, vector!, fitted.ranking);
-      return composeAnswer(question, result, current.index, {
+      const result = await search(index, question, vector!, fitted.ranking);
+      return composeAnswer(question, result, index.sources, {
         maxQuotes: config.MAX_QUOTES,
         maxQuoteChars: config.MAX_QUOTE_CHARS,
         offset: options.offset,
         decision: fitted.decision,
       });
     },
-    sources: () => ({ sources: serving?.sources ?? [], builtAt: serving?.builtAt }),
+    sources: () => ({ sources: serving?.manifest.sources ?? [], builtAt: serving?.manifest.builtAt }),
     reindex: runReindex,
-    close: () => model.dispose(),
+    async close() {
+      await serving?.close();
+      await store.close();
+      // A model handed in belongs to the caller, who may share it.
+      if (embedder === undefined) await model.dispose();
+    },
   };
 }

@@ -1,4 +1,4 @@
-import type { SearchIndex } from '../retrieval/searchIndex.ts';
+import type { IndexedSource } from '../index/manifest.ts';
 import type { SearchResult } from '../retrieval/search.ts';
 import { decide, evidenceOf, type DecisionModels } from './decide.ts';
 import { trimQuote, withEllipses } from './trimQuote.ts';
@@ -30,13 +30,13 @@ function countNewlines(text: string, end: number): number {
 }
 
 /** The ranked sentences from `offset` on as verbatim, cited quotes, trimmed to the length limit. */
-export function quotesFor(result: SearchResult, index: SearchIndex, options: QuoteOptions): { quotes: Quote[]; hasMore: boolean } {
+export function quotesFor(result: SearchResult, sources: ReadonlyMap<string, IndexedSource>, options: QuoteOptions): { quotes: Quote[]; hasMore: boolean } {
   const offset = options.offset ?? 0;
   const best = result.ranked[0]?.score ?? 0;
   const quotable = result.ranked.filter((entry, rank) => rank < options.maxQuotes || entry.score >= best - MAX_SCORE_DROP);
   const page = quotable.slice(offset, offset + options.maxQuotes);
   const quotes = page.map(({ sentence, score }): Quote => {
-    const source = index.sources.get(sentence.sourceId);
+    const source = sources.get(sentence.sourceId);
     const span = trimQuote(sentence.text, options.maxQuoteChars, result.queryTerms);
     return {
       text: withEllipses(sentence.text, span),
@@ -54,10 +54,10 @@ export function quotesFor(result: SearchResult, index: SearchIndex, options: Quo
  * Turns ranked sentences into an answer: verbatim, cited quotes with a confidence, or a plain
  * "not covered" when nothing in the sources is related.
  */
-export function composeAnswer(question: string, result: SearchResult, index: SearchIndex, options: ComposeOptions): Answer {
+export function composeAnswer(question: string, result: SearchResult, sources: ReadonlyMap<string, IndexedSource>, options: ComposeOptions): Answer {
   const decision = decide(evidenceOf(result), options.decision);
   if (decision.kind === 'decline') return { question, answered: false, quotes: [], reason: NOT_COVERED, hasMore: false };
-  const { quotes, hasMore } = quotesFor(result, index, options);
+  const { quotes, hasMore } = quotesFor(result, sources, options);
   if (quotes.length === 0) return { question, answered: true, confidence: decision.confidence, quotes, reason: 'There are no more quotes for this question.', hasMore: false };
   return { question, answered: true, confidence: decision.confidence, quotes, hasMore };
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { cliConfig, stderrLog } from '../cli/context.ts';
 import { embedderFor, openDocent } from '../docent.ts';
-import { embeddingInput, recordsOf, indexSettings } from '../index/reindex.ts';
+import { embeddingInputs, recordsOf, indexSettings } from '../index/reindex.ts';
 import { loadSources } from '../sources/loadSources.ts';
 import { evenlySpaced, quantile } from '../eval/metrics.ts';
 
@@ -42,7 +42,7 @@ const modelLoadSeconds = (performance.now() - began) / 1000;
 // Raw throughput: the same model on the same kind of texts the index embeds, with nothing else around it.
 const { documents } = await loadSources(sourcesDir, { maxBytes: config.MAX_SOURCE_BYTES });
 const settings = indexSettings(embedder, config.CHUNK_OVERLAP_SENTENCES);
-const allTexts = documents.flatMap((document) => recordsOf(document, settings, config.CHUNK_OVERLAP_SENTENCES, (t) => embedder.countTokens(t)).map((r) => embeddingInput(r, document.title)));
+const allTexts = documents.flatMap((document) => embeddingInputs(recordsOf(document, settings, config.CHUNK_OVERLAP_SENTENCES, (t) => embedder.countTokens(t))));
 const sample = evenlySpaced(allTexts, options.rawSample);
 stderrLog(`Raw embedding of ${sample.length} of the ${allTexts.length} texts…`);
 began = performance.now();

@@ -1,10 +1,9 @@
 import { createInterface } from 'node:readline';
 import { Command } from 'commander';
 import { ConfigError } from '../config/load.ts';
-import { embedderFor, IndexMismatchError, openDocent, reindexFromConfig } from '../docent.ts';
+import { embedderFor, IndexMismatchError, openDocent, readIndexManifest, reindexWithConfig } from '../docent.ts';
 import { IndexBusyError } from '../index/lock.ts';
 import { SourcesNotFoundError } from '../sources/loadSources.ts';
-import { openIndex } from '../index/openIndex.ts';
 import { cliConfig, stderrLog } from './context.ts';
 import { problemsText, summaryText } from '../index/summaryText.ts';
 import { answerJson, answerText } from './format.ts';
@@ -25,7 +24,7 @@ program
     const embedder = await embedderFor(config, stderrLog);
     const progress = progressRenderer();
     try {
-      const summary = await reindexFromConfig(config, embedder, { force: options.force, onProgress: progress.onProgress });
+      const summary = await reindexWithConfig(config, embedder, { force: options.force, onProgress: progress.onProgress });
       progress.stop();
       problemsText(summary).forEach(stderrLog);
       process.stdout.write(`${summaryText(summary)}\n`);
@@ -74,9 +73,9 @@ program
   .option('--json', 'print JSON', false)
   .action(async (options: { index?: string; json: boolean }) => {
     const config = cliConfig({ INDEX_DIR: options.index });
-    const generation = await openIndex(config.INDEX_DIR);
-    if (generation === undefined) throw new UsageError(`There is no index in ${config.INDEX_DIR} yet. Run \`npm run index\` first.`);
-    const { sources, builtAt } = generation.manifest;
+    const manifest = await readIndexManifest(config);
+    if (manifest === undefined) throw new UsageError(`There is no index in ${config.DATABASE_URL ? 'the database' : config.INDEX_DIR} yet. Run \`npm run index\` first.`);
+    const { sources, builtAt } = manifest;
     if (options.json) {
       process.stdout.write(`${JSON.stringify({ builtAt, sources }, null, 2)}\n`);
       return;

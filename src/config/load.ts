@@ -19,7 +19,7 @@ function describeIssue(issue: z.ZodIssue, source: Record<string, unknown>): stri
   const setting = issue.path.join('.') || 'configuration';
   const given = issue.path.length > 0 ? source[String(issue.path[0])] : undefined;
   // Secrets are never echoed back, even when malformed: error output ends up in logs.
-  const secret = /TOKEN|SECRET|PASSWORD/i.test(setting);
+  const secret = /TOKEN|SECRET|PASSWORD|DATABASE_URL/i.test(setting);
   const shown = given === undefined || secret ? '' : ` (got ${JSON.stringify(given)})`;
   const message = issue.message.startsWith(setting) ? issue.message : `${setting}: ${issue.message}`;
   return `${message}${shown}`;

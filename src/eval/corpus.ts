@@ -3,22 +3,23 @@ import { cliConfig, stderrLog } from '../cli/context.ts';
 import { progressRenderer } from '../cli/progress.ts';
 import { reindexFromConfig } from '../docent.ts';
 import type { Embedder } from '../embeddings/embedder.ts';
-import { openIndex } from '../index/openIndex.ts';
-import { buildSearchIndex, type SearchIndex } from '../retrieval/searchIndex.ts';
+import type { MemoryIndex } from '../index/vectra/memoryIndex.ts';
+import { VectraStore } from '../index/vectra/vectraStore.ts';
 
 /**
  * The index of one evaluation corpus, built with the real pipeline (the same re-index the CLI and
  * bot run) into `.cache/eval/<name>` and re-used while the articles and Docent's settings match.
+ * Held in memory, so the baselines can read every sentence and vector.
  */
-export async function openCorpus(name: string, articlesDir: string, embedder: Embedder, cacheDir = path.join('.cache', 'eval')): Promise<SearchIndex> {
+export async function openCorpus(name: string, articlesDir: string, embedder: Embedder, cacheDir = path.join('.cache', 'eval')): Promise<MemoryIndex> {
   const indexDir = path.join(cacheDir, name.toLowerCase().replace(/[^a-z0-9]+/g, '-'));
   const config = cliConfig({ SOURCES_DIR: articlesDir, INDEX_DIR: indexDir });
+  const store = new VectraStore(indexDir);
   const progress = progressRenderer();
-  const summary = await reindexFromConfig(config, embedder, { onProgress: progress.onProgress });
+  const summary = await reindexFromConfig(config, embedder, store, { onProgress: progress.onProgress });
   progress.stop();
-  const generation = await openIndex(indexDir);
-  if (!generation) throw new Error(`The eval index in ${indexDir} could not be opened.`);
-  const index = buildSearchIndex(generation);
+  const index = await store.open();
+  if (!index) throw new Error(`The eval index in ${indexDir} could not be opened.`);
   stderrLog(`${name}: ${index.sources.size} articles, ${index.chunks.length} chunks, ${index.sentences.length} sentences (${summary.updated ? 'indexed' : 'reused'}).`);
   return index;
 }

@@ -6,10 +6,12 @@
 import { quotesFor, type QuoteOptions } from '../answer/composeAnswer.ts';
 import { decide, evidenceOf, type DecisionModels } from '../answer/decide.ts';
 import type { Embedder } from '../embeddings/embedder.ts';
-import { dotAll, topK } from '../retrieval/rank.ts';
+import type { IndexReader } from '../index/store.ts';
+import type { MemoryIndex } from '../index/vectra/memoryIndex.ts';
+import { dotAll, topK } from '../index/vectorMath.ts';
 import { search, type RankingWeights } from '../retrieval/search.ts';
-import type { SearchIndex } from '../retrieval/searchIndex.ts';
 import { terms } from '../retrieval/terms.ts';
+import { buildBm25 } from './bm25.ts';
 import { quotesHit, type EvalQuestion } from './datasets.ts';
 
 export const METHODS = ['docent', 'bm25', 'dense', 'rrf'] as const;
@@ -41,28 +43,40 @@ export interface Models {
   readonly decision: DecisionModels;
 }
 
-export async function evaluateSet(index: SearchIndex, questions: readonly EvalQuestion[], embedder: Embedder, models: Models, quoteOptions: QuoteOptions): Promise<SetResult> {
+/**
+ * `reader` answers as Docent would (from either store); `corpus` is the same index in memory,
+ * which the baselines read whole.
+ */
+export async function evaluateSet(
+  reader: IndexReader,
+  corpus: MemoryIndex,
+  questions: readonly EvalQuestion[],
+  embedder: Embedder,
+  models: Models,
+  quoteOptions: QuoteOptions,
+): Promise<SetResult> {
   const vectors = await embedder.embed(questions.map((q) => q.question));
+  const bm25Index = buildBm25(corpus.sentences.map((sentence) => sentence.text));
   const hits = Object.fromEntries(METHODS.map((m) => [m, [0, 0]])) as Record<Method, [number, number]>;
   const outcomes = { high: 0, low: 0, decline: 0 };
   const misses: string[] = [];
   let rankingMs = 0;
-  questions.forEach((question, i) => {
+  for (const [i, question] of questions.entries()) {
     const began = performance.now();
-    const result = search(index, question.question, vectors[i]!, models.ranking);
+    const result = await search(reader, question.question, vectors[i]!, models.ranking);
     const decision = decide(evidenceOf(result), models.decision);
     rankingMs += performance.now() - began;
     outcomes[decision.kind === 'decline' ? 'decline' : decision.confidence]++;
     if (!question.answerable) {
       if (decision.kind === 'answer' && decision.confidence === 'high') misses.push(`answered with high confidence, but not answerable: ${question.question}`);
-      return;
+      continue;
     }
-    const bm25 = index.sentenceKeywords.score(terms(question.question));
-    const dense = dotAll(index.sentenceVectors, index.dimensions, vectors[i]!);
-    const texts = (scores: Float64Array) => topK(scores, 3).map((position) => index.sentences[position]!.text);
+    const bm25 = bm25Index.score(terms(question.question));
+    const dense = dotAll(corpus.sentenceVectors, corpus.dimensions, vectors[i]!);
+    const texts = (scores: Float64Array) => topK(scores, 3).map((position) => corpus.sentences[position]!.text);
     // Quality is judged on the quotes Docent would show, whether or not it would decline.
     const quotes: Record<Method, string[]> = {
-      docent: quotesFor(result, index, { ...quoteOptions, maxQuotes: 3 }).quotes.map((quote) => quote.text),
+      docent: quotesFor(result, reader.sources, { ...quoteOptions, maxQuotes: 3 }).quotes.map((quote) => quote.text),
       bm25: texts(bm25),
       dense: texts(dense),
       rrf: texts(rrf(bm25, dense)),
@@ -75,6 +89,6 @@ export async function evaluateSet(index: SearchIndex, questions: readonly EvalQu
     if (decision.kind === 'decline' || !firstHits.docent) {
       misses.push(`${decision.kind === 'decline' ? 'declined' : `first quote misses (${decision.confidence})`}: ${question.question}\n    → ${quotes.docent[0] ?? ''}`);
     }
-  });
+  }
   return { n: questions.length, hits, answerable: questions.filter((q) => q.answerable).length, outcomes, misses, rankingMs: rankingMs / Math.max(1, questions.length) };
 }

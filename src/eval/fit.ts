@@ -9,7 +9,8 @@ import { cliConfig, stderrLog } from '../cli/context.ts';
 import { embedderFor } from '../docent.ts';
 import { FITTED_FILE, type Fitted } from '../fitted/fitted.ts';
 import { candidatesFor, FEATURES, search, type RankingWeights, type SearchOptions } from '../retrieval/search.ts';
-import type { SearchIndex } from '../retrieval/searchIndex.ts';
+import type { SentenceFilter } from '../index/store.ts';
+import type { MemoryIndex } from '../index/vectra/memoryIndex.ts';
 import { openCorpus } from './corpus.ts';
 import { isTuningArticle, newWiki, quotesHit, type EvalQuestion } from './datasets.ts';
 import { binaryProbability, fitBinary, fitConditional } from './logistic.ts';
@@ -31,14 +32,11 @@ const HIGH_SHARE = 0.9;
 const round = (value: number) => Number(value.toFixed(5));
 
 /** Sentences whose chunks hold the answer, so masking them leaves a question the index does not answer. */
-function answerChunkMask(index: SearchIndex, articlePositions: readonly number[], question: EvalQuestion): SearchOptions['exclude'] {
-  const goldChunks = new Set<number>();
-  for (const position of articlePositions) {
-    if (quotesHit(question, [index.sentences[position]!.text], 1)) {
-      for (const chunk of index.chunksOfSentence[position]!) goldChunks.add(chunk);
-    }
-  }
-  return (position) => index.chunksOfSentence[position]!.some((chunk) => goldChunks.has(chunk));
+function answerChunkMask(index: MemoryIndex, question: EvalQuestion): SentenceFilter {
+  const article = question.article!;
+  const gold = index.sentences.filter((sentence) => sentence.sourceId === article && quotesHit(question, [sentence.text], 1)).map((s) => s.sentence);
+  const goldChunks = index.chunks.filter((chunk) => chunk.sourceId === article && gold.some((s) => chunk.firstSentence <= s && s <= chunk.lastSentence));
+  return (sentence) => sentence.sourceId === article && goldChunks.some((chunk) => chunk.firstSentence <= sentence.sentence && sentence.sentence <= chunk.lastSentence);
 }
 
 function logistic(features: EvidenceName[], rows: number[][], labels: boolean[], keepScores: number[][], keepShare: number): Fitted['decision']['related'] {
@@ -63,40 +61,35 @@ stderrLog(`Embedding ${tuning.length} tuning questions…`);
 const vectors = await embedder.embed(tuning.map((question) => question.question));
 
 stderrLog('Fitting the ranker…');
-const groups = tuning.map((question, i) => {
-  const { candidates } = candidatesFor(index, question.question, vectors[i]!);
-  return {
+const groups = [];
+for (const [i, question] of tuning.entries()) {
+  const { candidates } = await candidatesFor(index, question.question, vectors[i]!);
+  groups.push({
     rows: candidates.map(({ features }) => FEATURES.map((name) => features[name])),
-    gold: candidates.map(({ position }) => quotesHit(question, [index.sentences[position]!.text], 1)),
-  };
-});
+    gold: candidates.map(({ sentence }) => quotesHit(question, [sentence.text], 1)),
+  });
+}
 const weights = fitConditional(groups);
 const ranking = Object.fromEntries(FEATURES.map((name, j) => [name, round(weights[j]!)])) as RankingWeights;
 
 stderrLog('Fitting the decision models (each question also asked with its answer, then its article, masked)…');
 const pick = (features: EvidenceName[], evidence: Record<EvidenceName, number>) => features.map((name) => evidence[name]);
-const positionsOf = new Map<string, number[]>();
-index.sentences.forEach((sentence, position) => {
-  const positions = positionsOf.get(sentence.sourceId) ?? [];
-  positions.push(position);
-  positionsOf.set(sentence.sourceId, positions);
-});
 const answerable: Record<EvidenceName, number>[] = [];
 const answeredFirst: boolean[] = [];
 const withoutAnswer: Record<EvidenceName, number>[] = [];
 const withoutArticle: Record<EvidenceName, number>[] = [];
-tuning.forEach((question, i) => {
+for (const [i, question] of tuning.entries()) {
   const vector = vectors[i]!;
-  const full = search(index, question.question, vector, ranking);
+  const full = await search(index, question.question, vector, ranking);
   const evidence = evidenceOf(full);
-  if (evidence === undefined) return;
+  if (evidence === undefined) continue;
   answerable.push(evidence);
   answeredFirst.push(quotesHit(question, [full.ranked[0]!.sentence.text], 1));
-  const masked = evidenceOf(search(index, question.question, vector, ranking, { exclude: answerChunkMask(index, positionsOf.get(question.article!) ?? [], question) }));
+  const masked = evidenceOf(await search(index, question.question, vector, ranking, { exclude: answerChunkMask(index, question) }));
   if (masked) withoutAnswer.push(masked);
-  const offTopic = evidenceOf(search(index, question.question, vector, ranking, { exclude: (position) => index.sentences[position]!.sourceId === question.article }));
+  const offTopic = evidenceOf(await search(index, question.question, vector, ranking, { exclude: (sentence) => sentence.sourceId === question.article }));
   if (offTopic) withoutArticle.push(offTopic);
-});
+}
 
 const related = logistic(
   RELATED_EVIDENCE,

@@ -8,7 +8,7 @@ import { Command } from 'commander';
 import { cliConfig, stderrLog } from '../cli/context.ts';
 import { embedderFor } from '../docent.ts';
 import { fittedModels } from '../fitted/fitted.ts';
-import type { SearchIndex } from '../retrieval/searchIndex.ts';
+import type { MemoryIndex } from '../index/vectra/memoryIndex.ts';
 import { openCorpus } from './corpus.ts';
 import { covidQa, isTuningArticle, newWiki, seedQuestions, wikiQa, type EvalQuestion } from './datasets.ts';
 import { evaluateSet, METHODS, type Method, type SetResult } from './evaluate.ts';
@@ -30,8 +30,8 @@ const fitted = fittedModels();
 const embedder = await embedderFor(config, stderrLog);
 const rows: Row[] = [];
 const quoteOptions = { maxQuotes: 3, maxQuoteChars: config.MAX_QUOTE_CHARS };
-async function evaluate(label: string, index: SearchIndex, questions: readonly EvalQuestion[]): Promise<Row> {
-  return { label, ...(await evaluateSet(index, questions, embedder, fitted, quoteOptions)) };
+async function evaluate(label: string, index: MemoryIndex, questions: readonly EvalQuestion[]): Promise<Row> {
+  return { label, ...(await evaluateSet(index, index, questions, embedder, fitted, quoteOptions)) };
 }
 
 const wiki = await newWiki();

@@ -4,11 +4,8 @@ import lockfile from 'proper-lockfile';
 
 export class IndexBusyError extends Error {
   override name = 'IndexBusyError';
-  constructor(indexDir: string) {
-    super(
-      `Another re-index of ${indexDir} is running. Wait for it to finish and try again ` +
-        `(the lock of a re-index that crashed expires after ${STALE_MS / 1000} s).`,
-    );
+  constructor(location: string, afterCrash = `the lock of a re-index that crashed expires after ${STALE_MS / 1000} s`) {
+    super(`Another re-index of ${location} is running. Wait for it to finish and try again (${afterCrash}).`);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { SourceDocument, SourceProblem } from '../sources/types.ts';
 
-export const MANIFEST_VERSION = 2;
+/** 3: one shard per source, sentences carrying their context vector. */
+export const MANIFEST_VERSION = 3;
 
 /** What an index was built with; any difference makes its vectors or chunks incomparable. */
 export interface IndexSettings {

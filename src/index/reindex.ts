@@ -1,17 +1,15 @@
-import path from 'node:path';
 import { chunkSource, CHUNKER_VERSION } from '../chunks/chunkSource.ts';
 import type { Embedder } from '../embeddings/embedder.ts';
 import { loadSources } from '../sources/loadSources.ts';
 import type { SourceDocument, SourceProblem } from '../sources/types.ts';
 import { entityMentions } from '../retrieval/answerTypes.ts';
-import { newGenerationName, publishGeneration, readCurrentGeneration, removeStaleGenerations } from './generations.ts';
-import { withIndexLock } from './lock.ts';
+import { terms } from '../retrieval/terms.ts';
 import { diffSources, MANIFEST_VERSION, type IndexedSource, type IndexSettings, type Manifest } from './manifest.ts';
-import { readGeneration, writeGeneration, type IndexRecord, type StoredItem } from './store.ts';
+import type { ChunkRecord, IndexStore, SentenceRecord, SourceItems } from './store.ts';
 
 export interface ReindexOptions {
   readonly sourcesDir: string;
-  readonly indexDir: string;
+  readonly store: IndexStore;
   readonly maxSourceBytes: number;
   readonly overlapSentences: number;
   readonly embedder: Embedder;
@@ -59,13 +57,20 @@ function lineOf(starts: readonly number[], offset: number): number {
   return low + 1;
 }
 
-/** What the model reads for a record: chunks, like context records, carry their article's title. */
-export function embeddingInput(record: IndexRecord, title: string): string {
-  return record.kind === 'chunk' ? `${title}. ${record.text}` : record.text;
+/** A sentence read in its article's context: what its second vector is made from. */
+export function contextText(title: string, sentence: string): string {
+  return `${title}. ${sentence.replace(/\s+/g, ' ')}`;
 }
 
-/** Chunk, sentence and sentence-in-context records of one document, ready to embed. */
-export function recordsOf(document: SourceDocument, settings: IndexSettings, overlapSentences: number, countTokens: (text: string) => number): IndexRecord[] {
+/** One document's records, each with the texts the model reads for it. */
+export interface DocumentRecords {
+  readonly document: SourceDocument;
+  /** Chunks are embedded with their article's title. */
+  readonly chunks: { readonly record: ChunkRecord; readonly input: string }[];
+  readonly sentences: { readonly record: SentenceRecord; readonly input: string; readonly contextInput: string }[];
+}
+
+export function recordsOf(document: SourceDocument, settings: IndexSettings, overlapSentences: number, countTokens: (text: string) => number): DocumentRecords {
   const { text } = document;
   const { sentences, chunks } = chunkSource(document.id, text, document.bodyStart, {
     maxTokens: settings.chunkMaxTokens,
@@ -73,37 +78,50 @@ export function recordsOf(document: SourceDocument, settings: IndexSettings, ove
     countTokens,
   });
   const starts = lineStarts(text);
-  return [
-    ...chunks.map((chunk): IndexRecord => ({
-      kind: 'chunk',
-      sourceId: document.id,
-      chunk: chunk.index,
-      start: chunk.start,
-      end: chunk.end,
-      firstSentence: chunk.firstSentence,
-      lastSentence: chunk.lastSentence,
-      text: text.slice(chunk.start, chunk.end),
-    })),
-    ...sentences.map((span, sentence): IndexRecord => ({
-      kind: 'sentence',
-      sourceId: document.id,
-      sentence,
-      start: span.start,
-      end: span.end,
-      line: lineOf(starts, span.start),
-      text: text.slice(span.start, span.end),
-      entities: entityMentions(text.slice(span.start, span.end)),
-    })),
-    ...sentences.map((span, sentence): IndexRecord => ({
-      kind: 'context',
-      sourceId: document.id,
-      sentence,
-      text: `${document.title}. ${text.slice(span.start, span.end).replace(/\s+/g, ' ')}`,
-    })),
-  ];
+  return {
+    document,
+    chunks: chunks.map((chunk) => {
+      const chunkText = text.slice(chunk.start, chunk.end);
+      const record: ChunkRecord = {
+        sourceId: document.id,
+        chunk: chunk.index,
+        start: chunk.start,
+        end: chunk.end,
+        firstSentence: chunk.firstSentence,
+        lastSentence: chunk.lastSentence,
+        text: chunkText,
+      };
+      return { record, input: `${document.title}. ${chunkText}` };
+    }),
+    sentences: sentences.map((span, sentence) => {
+      const sentenceText = text.slice(span.start, span.end);
+      const record: SentenceRecord = {
+        sourceId: document.id,
+        sentence,
+        start: span.start,
+        end: span.end,
+        line: lineOf(starts, span.start),
+        text: sentenceText,
+        entities: entityMentions(sentenceText),
+      };
+      return { record, input: sentenceText, contextInput: contextText(document.title, sentenceText) };
+    }),
+  };
 }
 
-function describe(document: SourceDocument, records: readonly IndexRecord[], indexedAt: string): IndexedSource {
+/** What the model reads for a document, in the order `embedGroup` takes the vectors back. */
+export function embeddingInputs(entry: DocumentRecords): string[] {
+  return [...entry.chunks.map((c) => c.input), ...entry.sentences.flatMap((s) => [s.input, s.contextInput])];
+}
+
+/** For each keyword stem, how many of the sentences hold it. */
+export function termCounts(sentences: readonly { readonly text: string }[]): Record<string, number> {
+  const counts: Record<string, number> = Object.create(null);
+  for (const { text } of sentences) for (const term of new Set(terms(text))) counts[term] = (counts[term] ?? 0) + 1;
+  return counts;
+}
+
+function describe({ document, chunks, sentences }: DocumentRecords, indexedAt: string): IndexedSource {
   return {
     id: document.id,
     path: document.path,
@@ -112,8 +130,8 @@ function describe(document: SourceDocument, records: readonly IndexRecord[], ind
     ...(document.outlet ? { outlet: document.outlet } : {}),
     ...(document.url ? { url: document.url } : {}),
     hash: document.hash,
-    chunks: records.filter((record) => record.kind === 'chunk').length,
-    sentences: records.filter((record) => record.kind === 'sentence').length,
+    chunks: chunks.length,
+    sentences: sentences.length,
     indexedAt,
   };
 }
@@ -128,23 +146,58 @@ export function indexSettings(embedder: Embedder, overlapSentences: number): Ind
   };
 }
 
+/** Texts embedded per model call group: enough for full batches, few enough that memory stays flat on a large corpus. */
+const EMBED_GROUP_TEXTS = 2048;
+
+const textCount = (entry: DocumentRecords) => entry.chunks.length + 2 * entry.sentences.length;
+
+/** Documents in groups of about `size` texts, so each group is embedded in one call and then stored. */
+function groupsOf(documents: readonly DocumentRecords[], size: number): DocumentRecords[][] {
+  const groups: DocumentRecords[][] = [];
+  let current: DocumentRecords[] = [];
+  let texts = 0;
+  for (const entry of documents) {
+    current.push(entry);
+    texts += textCount(entry);
+    if (texts >= size) {
+      groups.push(current);
+      current = [];
+      texts = 0;
+    }
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
+/** Embeds a group of documents and hands each document's items to `put`, in order. */
+async function embedGroup(group: readonly DocumentRecords[], embedder: Embedder, onEmbedded: (done: number) => void, put: (items: SourceItems) => Promise<void>): Promise<void> {
+  const inputs = group.flatMap(embeddingInputs);
+  const vectors = await embedder.embed(inputs, onEmbedded);
+  let next = 0;
+  const take = () => Float32Array.from(vectors[next++]!);
+  for (const entry of group) {
+    const chunks = entry.chunks.map(({ record }) => ({ record, vector: take() }));
+    const sentences = entry.sentences.map(({ record }) => ({ record, vector: take(), context: take() }));
+    await put({ sourceId: entry.document.id, chunks, sentences, termCounts: termCounts(entry.sentences.map((s) => s.record)) });
+  }
+}
+
 /**
- * Brings the index in line with the sources folder: embeds only what is new or changed, copies
- * the rest from the serving index, and publishes the result as a new generation in one atomic
- * step. Only one re-index per index folder runs at a time.
+ * Brings the index in line with the sources folder: embeds only what is new or changed, carries
+ * the rest over from the serving generation, and publishes the result in one atomic step. Only
+ * one re-index per index runs at a time.
  */
 export async function reindex(options: ReindexOptions): Promise<ReindexSummary> {
-  const { embedder, indexDir, onProgress } = options;
+  const { embedder, store, onProgress } = options;
   const now = options.now ?? (() => new Date());
-  return withIndexLock(indexDir, async () => {
+  return store.exclusive(async () => {
     const began = performance.now();
     onProgress?.({ phase: 'reading' });
-    const current = await readCurrentGeneration(indexDir);
     // An unreadable serving index cannot donate vectors; it is rebuilt rather than trusted.
-    const previous = current ? await readGeneration(path.join(indexDir, current)).catch(() => undefined) : undefined;
+    const previous = await store.readManifest().catch(() => undefined);
     const { documents, problems } = await loadSources(options.sourcesDir, { maxBytes: options.maxSourceBytes });
     const settings = indexSettings(embedder, options.overlapSentences);
-    const diff = diffSources(previous?.manifest, settings, documents, problems, options.force);
+    const diff = diffSources(previous, settings, documents, problems, options.force);
     const toEmbed = [...diff.added, ...diff.changed];
     const summary = {
       added: diff.added.map((d) => d.id),
@@ -156,41 +209,39 @@ export async function reindex(options: ReindexOptions): Promise<ReindexSummary> 
       ...(diff.rebuildReason ? { rebuildReason: diff.rebuildReason } : {}),
     };
     if (previous && toEmbed.length === 0 && diff.removed.length === 0 && !diff.rebuildReason) {
-      await removeStaleGenerations(indexDir, current ? [current] : []);
+      await store.tidy();
       return { ...summary, chunksEmbedded: 0, sentencesEmbedded: 0, seconds: (performance.now() - began) / 1000, updated: false };
     }
 
-    const reusedIds = new Set([...diff.unchanged, ...diff.kept].map((source) => source.id));
-    const reused = (previous?.items ?? []).filter((item) => reusedIds.has(item.record.sourceId));
-    const fresh = toEmbed.map((document) => ({ document, records: recordsOf(document, settings, options.overlapSentences, (t) => embedder.countTokens(t)) }));
-    const records = fresh.flatMap((entry) => entry.records);
-    const inputs = fresh.flatMap(({ document, records: own }) => own.map((record) => embeddingInput(record, document.title)));
-    onProgress?.({ phase: 'embedding', done: 0, total: records.length, sources: fresh.length });
-    const vectors = await embedder.embed(
-      inputs,
-      (done, total) => onProgress?.({ phase: 'embedding', done, total, sources: fresh.length }),
-    );
-
-    onProgress?.({ phase: 'writing' });
+    const reused = [...diff.unchanged, ...diff.kept];
+    const fresh = toEmbed.map((document) => recordsOf(document, settings, options.overlapSentences, (t) => embedder.countTokens(t)));
+    const total = fresh.reduce((sum, entry) => sum + textCount(entry), 0);
     const indexedAt = now().toISOString();
-    const items: StoredItem[] = [...reused, ...records.map((record, i) => ({ record, vector: vectors[i]! }))];
-    const manifest: Manifest = {
-      version: MANIFEST_VERSION,
-      settings,
-      builtAt: indexedAt,
-      sources: [
-        ...(previous?.manifest.sources ?? []).filter((source) => reusedIds.has(source.id)),
-        ...fresh.map(({ document, records: own }) => describe(document, own, indexedAt)),
-      ].sort((a, b) => a.id.localeCompare(b.id)),
-    };
-    const generation = newGenerationName(now());
-    await writeGeneration(path.join(indexDir, generation), items, manifest);
-    await publishGeneration(indexDir, generation);
-    await removeStaleGenerations(indexDir, current ? [generation, current] : [generation]);
+    const writer = await store.begin(settings);
+    try {
+      for (const source of reused) await writer.carryOver(source.id);
+      let embedded = 0;
+      onProgress?.({ phase: 'embedding', done: 0, total, sources: fresh.length });
+      for (const group of groupsOf(fresh, EMBED_GROUP_TEXTS)) {
+        await embedGroup(group, embedder, (done) => onProgress?.({ phase: 'embedding', done: embedded + done, total, sources: fresh.length }), (items) => writer.put(items));
+        embedded += group.reduce((sum, entry) => sum + textCount(entry), 0);
+      }
+      onProgress?.({ phase: 'writing' });
+      const manifest: Manifest = {
+        version: MANIFEST_VERSION,
+        settings,
+        builtAt: indexedAt,
+        sources: [...reused, ...fresh.map((entry) => describe(entry, indexedAt))].sort((a, b) => a.id.localeCompare(b.id)),
+      };
+      await writer.commit(manifest);
+    } catch (error) {
+      await writer.abort().catch(() => undefined);
+      throw error;
+    }
     return {
       ...summary,
-      chunksEmbedded: records.filter((record) => record.kind === 'chunk').length,
-      sentencesEmbedded: records.filter((record) => record.kind === 'sentence').length,
+      chunksEmbedded: fresh.reduce((sum, entry) => sum + entry.chunks.length, 0),
+      sentencesEmbedded: fresh.reduce((sum, entry) => sum + entry.sentences.length, 0),
       seconds: (performance.now() - began) / 1000,
       updated: true,
     };

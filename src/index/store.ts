@@ -1,13 +1,17 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { LocalIndex, type IndexItem } from 'vectra';
-import type { Manifest } from './manifest.ts';
+import type { IndexSettings, Manifest } from './manifest.ts';
 
-/** A chunk as stored in Vectra: what retrieval ranks. Offsets point into the source file's text. */
+/**
+ * The seam between building an index and searching it. A store keeps generations of the index:
+ * readers use the current one while a writer builds the next, which becomes current in one
+ * atomic step. Retrieval sees only `IndexReader`; which backend holds the vectors (Vectra files
+ * on this machine, or PostgreSQL with pgvector) is chosen once, in `openStore`.
+ */
+
+/** A chunk: the paragraph-sized window whose vector says what the sentences around a quote are about. */
 export interface ChunkRecord {
-  readonly kind: 'chunk';
   readonly sourceId: string;
   readonly chunk: number;
+  /** Offsets into the source file's text. */
   readonly start: number;
   readonly end: number;
   readonly firstSentence: number;
@@ -15,11 +19,11 @@ export interface ChunkRecord {
   readonly text: string;
 }
 
-/** A sentence as stored in Vectra: what quotes are made of. */
+/** A sentence: what quotes are made of. */
 export interface SentenceRecord {
-  readonly kind: 'sentence';
   readonly sourceId: string;
   readonly sentence: number;
+  /** Offsets into the source file's text. */
   readonly start: number;
   readonly end: number;
   /** 1-based line of the file where the sentence starts. */
@@ -29,65 +33,85 @@ export interface SentenceRecord {
   readonly entities: string;
 }
 
-/**
- * A sentence read in its article's context (`title. sentence`): a second vector for the sentence,
- * so a line that never names its topic is still found by a question that does.
- */
-export interface ContextRecord {
-  readonly kind: 'context';
+/** Everything indexed for one source, with its vectors. */
+export interface SourceItems {
   readonly sourceId: string;
-  readonly sentence: number;
-  /** What was embedded; never quoted. */
-  readonly text: string;
+  readonly chunks: readonly { readonly record: ChunkRecord; readonly vector: Float32Array }[];
+  /**
+   * Each sentence has two vectors: the sentence alone, and the sentence read in its article's
+   * context (`title. sentence`), so a line that never names its topic is still found.
+   */
+  readonly sentences: readonly { readonly record: SentenceRecord; readonly vector: Float32Array; readonly context: Float32Array }[];
+  /** For each keyword stem, how many of the source's sentences hold it (for IDF). */
+  readonly termCounts: Readonly<Record<string, number>>;
 }
 
-export type IndexRecord = ChunkRecord | SentenceRecord | ContextRecord;
-
-export interface StoredItem<R extends IndexRecord = IndexRecord> {
-  readonly record: R;
-  readonly vector: readonly number[];
+/** A first-stage candidate: one sentence with its cosines to the question. */
+export interface DenseHit {
+  readonly sentence: SentenceRecord;
+  /** Cosine to the sentence alone. */
+  readonly cosine: number;
+  /** Cosine to the sentence in context (`title. sentence`). */
+  readonly contextCosine: number;
+  /** Best cosine to a chunk holding the sentence. */
+  readonly chunkCosine: number;
 }
 
-const MANIFEST_FILE = 'manifest.json';
-
-/** Six decimals keep cosine similarity exact to ~1e-6 and halve index.json. */
-function compact(vector: readonly number[]): number[] {
-  return vector.map((value) => Math.round(value * 1e6) / 1e6);
+export interface KeywordStats {
+  /** Sentences in the generation. */
+  readonly sentences: number;
+  /** For each asked term, in order, how many sentences hold it. */
+  readonly frequencies: readonly number[];
 }
 
-function itemId(record: IndexRecord): string {
-  return `${record.kind}:${record.sourceId}#${record.kind === 'chunk' ? record.chunk : record.sentence}`;
-}
+/** Leaves sentences out of a search as if they were not indexed (the fitting script masks answers with it). */
+export type SentenceFilter = (sentence: SentenceRecord) => boolean;
 
-/** Writes one complete generation folder: Vectra's index plus Docent's manifest, written last. */
-export async function writeGeneration(folder: string, items: readonly StoredItem[], manifest: Manifest): Promise<void> {
-  await mkdir(folder, { recursive: true });
-  const index = new LocalIndex<Record<string, string | number>>(folder);
-  await index.createIndex({ version: 1, deleteIfExists: true });
-  await index.beginUpdate();
-  for (const { record, vector } of items) {
-    await index.insertItem({ id: itemId(record), vector: compact(vector), metadata: { ...record } });
-  }
-  await index.endUpdate();
-  await writeFile(path.join(folder, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
-}
-
-export interface Generation {
+/** One generation, open for questions. */
+export interface IndexReader {
+  /** Names the generation, so a front end can tell when another process published a newer one. */
+  readonly generation: string;
   readonly manifest: Manifest;
-  readonly vectra: LocalIndex<Record<string, string | number>>;
-  readonly items: StoredItem[];
+  readonly sources: ReadonlyMap<string, Manifest['sources'][number]>;
+  /**
+   * The `k` sentences with the highest sum of sentence and context cosine to `query` (a unit
+   * vector), best first, leaving out those `exclude` rejects.
+   */
+  nearest(query: Float32Array, k: number, exclude?: SentenceFilter): Promise<DenseHit[]>;
+  keywordStats(terms: readonly string[]): Promise<KeywordStats>;
+  close(): Promise<void>;
 }
 
-export async function readManifest(folder: string): Promise<Manifest> {
-  return JSON.parse(await readFile(path.join(folder, MANIFEST_FILE), 'utf8')) as Manifest;
+/** Builds one new generation; nothing of it is visible until `commit`. */
+export interface GenerationWriter {
+  /** Takes a source of the current generation over unchanged, by reference: nothing is re-read or re-written. */
+  carryOver(sourceId: string): Promise<void>;
+  put(items: SourceItems): Promise<void>;
+  /** Makes the generation current in one atomic step, then retires generations no reader needs. */
+  commit(manifest: Manifest): Promise<void>;
+  /** Discards what was written. */
+  abort(): Promise<void>;
 }
 
-export async function readGeneration(folder: string): Promise<Generation> {
-  const manifest = await readManifest(folder);
-  const vectra = new LocalIndex<Record<string, string | number>>(folder);
-  const items = (await vectra.listItems()).map((item: IndexItem<Record<string, string | number>>) => ({
-    record: item.metadata as unknown as IndexRecord,
-    vector: item.vector,
-  }));
-  return { manifest, vectra, items };
+export interface IndexStore {
+  /** Where the index lives, for messages (a folder, or a database without its password). */
+  readonly location: string;
+  /** The current generation's name, or undefined when nothing was ever built; cheap enough to ask per question. */
+  currentGeneration(): Promise<string | undefined>;
+  /** The current generation's manifest; throws when it exists but cannot be read. */
+  readManifest(): Promise<Manifest | undefined>;
+  /** Opens the current generation for questions, or undefined when nothing was ever built. */
+  open(): Promise<IndexReader | undefined>;
+  /** Runs `work` as the only writer of this index; a second one fails at once with IndexBusyError. */
+  exclusive<T>(work: () => Promise<T>): Promise<T>;
+  /** Removes what an interrupted writer left behind (call inside `exclusive`). */
+  tidy(): Promise<void>;
+  /** Starts a new generation (call inside `exclusive`). */
+  begin(settings: IndexSettings): Promise<GenerationWriter>;
+  close(): Promise<void>;
+}
+
+/** Gives the event loop a turn, so a long loop does not stall answers, heartbeats or lock refreshes. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -1,7 +1,5 @@
-import type { SentenceRecord } from '../index/store.ts';
+import type { IndexReader, SentenceFilter, SentenceRecord } from '../index/store.ts';
 import { askedKinds, hasAskedEntity, type EntityKind } from './answerTypes.ts';
-import { dotAll, topK } from './rank.ts';
-import type { SearchIndex } from './searchIndex.ts';
 import { terms } from './terms.ts';
 
 /**
@@ -31,8 +29,6 @@ export type RankingWeights = Readonly<Record<FeatureName, number>>;
 
 export interface RankedSentence {
   readonly sentence: SentenceRecord;
-  /** Position of the sentence in `SearchIndex.sentences`. */
-  readonly position: number;
   /** Fitted score; higher is better. */
   readonly score: number;
   readonly features: Features;
@@ -46,8 +42,8 @@ export interface SearchResult {
 }
 
 export interface SearchOptions {
-  /** Sentences (by position) to leave out, as if they were not indexed; the fitting script masks answers with it. */
-  readonly exclude?: (position: number) => boolean;
+  /** Sentences to leave out, as if they were not indexed; the fitting script masks answers with it. */
+  readonly exclude?: SentenceFilter;
 }
 
 /** Sentences scored in full: the best by dense similarity alone. Past this depth answers are very rare. */
@@ -64,39 +60,43 @@ export function score(features: Features, weights: RankingWeights): number {
 export interface Candidates {
   readonly queryTerms: string[];
   readonly asked: EntityKind[];
-  /** The first-stage sentences with their features, unordered. */
-  readonly candidates: { readonly position: number; readonly features: Features }[];
+  /** The first-stage sentences with their features, best by dense similarity first. */
+  readonly candidates: { readonly sentence: SentenceRecord; readonly features: Features }[];
+}
+
+/** Okapi BM25's inverse document frequency: the weight a match on a term carries. */
+export function idf(sentences: number, frequency: number): number {
+  return Math.log(1 + (sentences - frequency + 0.5) / (frequency + 0.5));
 }
 
 /** The sentences worth scoring for a question (the best by dense similarity), with every feature. */
-export function candidatesFor(index: SearchIndex, question: string, queryVector: readonly number[], options: SearchOptions = {}): Candidates {
+export async function candidatesFor(index: IndexReader, question: string, queryVector: ArrayLike<number>, options: SearchOptions = {}): Promise<Candidates> {
   const queryTerms = terms(question);
   const asked = askedKinds(question);
-  const sentenceDense = dotAll(index.sentenceVectors, index.dimensions, queryVector);
-  const contextDense = dotAll(index.contextVectors, index.dimensions, queryVector);
-  const chunkDense = dotAll(index.chunkVectors, index.dimensions, queryVector);
-  const bestChunk = (position: number) => index.chunksOfSentence[position]!.reduce((best, c) => Math.max(best, chunkDense[c]!), -1);
-  const dense = sentenceDense.map((value, position) => value + contextDense[position]!);
-  const keep = options.exclude ? (position: number) => !options.exclude!(position) : undefined;
-
   const unique = [...new Set(queryTerms)];
-  const idf = unique.map((term) => index.sentenceKeywords.idf(term));
-  const totalIdf = idf.reduce((sum, weight) => sum + weight, 0);
-  const share = (has: (term: string) => boolean) => (totalIdf === 0 ? 0 : unique.reduce((sum, term, i) => sum + (has(term) ? idf[i]! : 0), 0) / totalIdf);
+  const [hits, stats] = await Promise.all([index.nearest(Float32Array.from(queryVector), FIRST_STAGE, options.exclude), index.keywordStats(unique)]);
+  const weights = stats.frequencies.map((frequency) => idf(stats.sentences, frequency));
+  const totalWeight = weights.reduce((sum, weight) => sum + weight, 0);
+  const share = (has: (term: string) => boolean) => (totalWeight === 0 ? 0 : unique.reduce((sum, term, i) => sum + (has(term) ? weights[i]! : 0), 0) / totalWeight);
+  const titleTerms = new Map<string, Set<string>>();
+  const titleTermsOf = (sourceId: string) => {
+    let found = titleTerms.get(sourceId);
+    if (found === undefined) titleTerms.set(sourceId, (found = new Set(terms(index.sources.get(sourceId)?.title ?? ''))));
+    return found;
+  };
 
-  const candidates = topK(dense, FIRST_STAGE, keep).map((position) => {
-    const sentence = index.sentences[position]!;
-    const own = index.sentenceTerms[position]!;
-    const title = index.titleTerms[position]!;
+  const candidates = hits.map(({ sentence, cosine, contextCosine, chunkCosine }) => {
+    const own = new Set(terms(sentence.text));
+    const title = titleTermsOf(sentence.sourceId);
     const features: Features = {
-      sentence: sentenceDense[position]!,
-      context: contextDense[position]!,
-      chunk: bestChunk(position),
+      sentence: cosine,
+      context: contextCosine,
+      chunk: chunkCosine,
       keywords: share((term) => own.has(term) || title.has(term)),
       keywordsBeyondTitle: share((term) => own.has(term) && !title.has(term)),
       answerType: hasAskedEntity(sentence.entities, asked, question) ? 1 : 0,
     };
-    return { position, features };
+    return { sentence, features };
   });
   return { queryTerms, asked, candidates };
 }
@@ -105,9 +105,9 @@ export function candidatesFor(index: SearchIndex, question: string, queryVector:
  * Ranks sentences for a question: dense similarity picks the first-stage candidates, then each is
  * scored by the fitted weights over all its features.
  */
-export function search(index: SearchIndex, question: string, queryVector: readonly number[], weights: RankingWeights, options: SearchOptions = {}): SearchResult {
-  const { queryTerms, asked, candidates } = candidatesFor(index, question, queryVector, options);
-  const ranked = candidates.map(({ position, features }): RankedSentence => ({ sentence: index.sentences[position]!, position, score: score(features, weights), features }));
+export async function search(index: IndexReader, question: string, queryVector: ArrayLike<number>, weights: RankingWeights, options: SearchOptions = {}): Promise<SearchResult> {
+  const { queryTerms, asked, candidates } = await candidatesFor(index, question, queryVector, options);
+  const ranked = candidates.map(({ sentence, features }): RankedSentence => ({ sentence, score: score(features, weights), features }));
   ranked.sort((a, b) => b.score - a.score);
   return { queryTerms, asked, ranked: ranked.slice(0, CANDIDATES) };
 }

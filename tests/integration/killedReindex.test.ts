@@ -11,7 +11,7 @@ import type { Answer } from '../../src/answer/types.ts';
 import { openDocent } from '../../src/docent.ts';
 import type { Embedder } from '../../src/embeddings/embedder.ts';
 import { IndexBusyError } from '../../src/index/lock.ts';
-import { openIndex } from '../../src/index/openIndex.ts';
+import { VectraStore } from '../../src/index/vectra/vectraStore.ts';
 import { reindex, type ReindexSummary } from '../../src/index/reindex.ts';
 import {
   cliEnv,
@@ -146,10 +146,10 @@ describe('a re-index killed mid-embedding', () => {
     expect(existsSync(path.join(indexDir, '.reindex.lock'))).toBe(true);
     expect(await readCurrent()).toBe(oldGeneration);
     expect(await generations()).toEqual([oldGeneration]);
-    const generation = await openIndex(indexDir);
+    const generation = await new VectraStore(indexDir).open();
     expect(generation).toBeDefined();
     expect(generation!.manifest.sources.map((source) => source.id).sort()).toEqual([...SEED_FILES]);
-    expect(generation!.items.length).toBeGreaterThan(0);
+    expect(generation!.sentences.length).toBeGreaterThan(0);
 
     // A fresh engine on that index answers exactly as before.
     const config = testConfig(sourcesDir, indexDir);
@@ -168,7 +168,7 @@ describe('a re-index killed mid-embedding', () => {
     const run = () =>
       reindex({
         sourcesDir,
-        indexDir,
+        store: new VectraStore(indexDir),
         maxSourceBytes: config.MAX_SOURCE_BYTES,
         overlapSentences: config.CHUNK_OVERLAP_SENTENCES,
         embedder,

@@ -15,8 +15,7 @@ import { newWiki, seedQuestions, wikiQa, type EvalQuestion } from '../../src/eva
 import { evaluateSet } from '../../src/eval/evaluate.ts';
 import { evenlySpaced } from '../../src/eval/metrics.ts';
 import { fittedModels } from '../../src/fitted/fitted.ts';
-import { openIndex } from '../../src/index/openIndex.ts';
-import { buildSearchIndex } from '../../src/retrieval/searchIndex.ts';
+import { VectraStore } from '../../src/index/vectra/vectraStore.ts';
 import { loadTestEmbedder, removeTempDirs, REPO_ROOT, SEED_SOURCES, tempDir, testConfig } from './helpers.ts';
 
 const BASELINE_FILE = fileURLToPath(new URL('./quality-baseline.json', import.meta.url));
@@ -43,9 +42,10 @@ async function hitAt1(label: string, articlesDir: string, files: readonly string
   await mkdir(sources, { recursive: true });
   for (const file of new Set(files)) await cp(path.join(articlesDir, file), path.join(sources, file));
   const config = testConfig(sources, tempDir(`quality-${label}-index`));
-  await reindexFromConfig(config, embedder);
-  const index = buildSearchIndex((await openIndex(config.INDEX_DIR))!);
-  const result = await evaluateSet(index, questions, embedder, fittedModels(), { maxQuotes: 3, maxQuoteChars: config.MAX_QUOTE_CHARS });
+  const store = new VectraStore(config.INDEX_DIR);
+  await reindexFromConfig(config, embedder, store);
+  const index = (await store.open())!;
+  const result = await evaluateSet(index, index, questions, embedder, fittedModels(), { maxQuotes: 3, maxQuoteChars: config.MAX_QUOTE_CHARS });
   return Number(((100 * result.hits.docent[0]) / result.n).toFixed(1));
 }
 

@@ -1,13 +1,13 @@
 /** Incremental re-indexing against real files, the real model and real Vectra generations. */
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Answer } from '../../src/answer/types.ts';
 import { openDocent, type Docent } from '../../src/docent.ts';
 import type { Embedder } from '../../src/embeddings/embedder.ts';
 import { IndexBusyError } from '../../src/index/lock.ts';
-import { readCurrentGeneration } from '../../src/index/generations.ts';
-import { openIndex } from '../../src/index/openIndex.ts';
+import { readCurrentGeneration } from '../../src/index/vectra/generations.ts';
+import { VectraStore } from '../../src/index/vectra/vectraStore.ts';
 import { reindex, type ReindexSummary } from '../../src/index/reindex.ts';
 import { expectExactQuotes, loadTestEmbedder, removeTempDirs, SEED_FILES, seededSourcesDir, tempDir, testConfig } from './helpers.ts';
 
@@ -68,7 +68,7 @@ async function setup(label: string, extra: Record<string, string | Uint8Array> =
     run: (options = {}) =>
       reindex({
         sourcesDir,
-        indexDir,
+        store: new VectraStore(indexDir),
         maxSourceBytes: config.MAX_SOURCE_BYTES,
         overlapSentences: options.overlapSentences ?? config.CHUNK_OVERLAP_SENTENCES,
         embedder,
@@ -88,9 +88,19 @@ async function ask(docent: Docent, question: string, texts?: ReadonlyMap<string,
 
 const fromSource = (answer: Answer, id: string) => answer.quotes.filter((quote) => quote.source.id === id);
 
+/** Every file under the index's shards folder, with when it was last written. */
+async function shardFiles(indexDir: string): Promise<Map<string, number>> {
+  const shards = path.join(indexDir, 'shards');
+  const files = new Map<string, number>();
+  for (const entry of await readdir(shards, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) files.set(path.relative(shards, path.join(entry.parentPath, entry.name)), (await stat(path.join(entry.parentPath, entry.name))).mtimeMs);
+  }
+  return files;
+}
+
 async function manifestSource(indexDir: string, id: string) {
-  const generation = await openIndex(indexDir);
-  const source = generation?.manifest.sources.find((entry) => entry.id === id);
+  const manifest = await new VectraStore(indexDir).readManifest();
+  const source = manifest?.sources.find((entry) => entry.id === id);
   if (!source) throw new Error(`${id} is not in the index manifest`);
   return source;
 }
@@ -148,9 +158,15 @@ describe('re-indexing', () => {
     expect(beesAnswer.answered).toBe(true);
     expect(fromSource(beesAnswer, 'bees.md').some((quote) => quote.text.includes('three hundred hives'))).toBe(true);
 
-    // Changed: the new wording is what gets quoted.
+    // Changed: the new wording is what gets quoted, and only bees.md's shard is written anew.
+    const shardsBefore = await shardFiles(s.indexDir);
     await writeFile(path.join(s.sourcesDir, 'bees.md'), BEES.replace('more than three hundred hives', 'about four hundred and fifty hives'));
     const changed = await docent.reindex();
+    const shardsAfter = await shardFiles(s.indexDir);
+    const written = [...shardsAfter].filter(([file, mtime]) => shardsBefore.get(file) !== mtime).map(([file]) => file);
+    expect(written.length).toBeGreaterThan(0);
+    expect(written.every((file) => file.startsWith('bees.md-'))).toBe(true);
+    for (const seed of SEED_FILES) expect([...shardsAfter.keys()].filter((file) => file.startsWith(`${seed}-`))).toEqual([...shardsBefore.keys()].filter((file) => file.startsWith(`${seed}-`)));
     expect(changed.changed).toEqual(['bees.md']);
     expect(changed.added).toEqual([]);
     expect(changed.removed).toEqual([]);
@@ -223,7 +239,7 @@ describe('re-indexing', () => {
     const s = await setup('rebuild', { 'bees.md': BEES });
     const first = await s.run({ overlapSentences: 1 });
     const all = [...SEED_FILES, 'bees.md'].sort();
-    const everyChunk = async () => (await openIndex(s.indexDir))!.manifest.sources.reduce((sum, source) => sum + source.chunks, 0);
+    const everyChunk = async () => (await new VectraStore(s.indexDir).readManifest())!.sources.reduce((sum, source) => sum + source.chunks, 0);
     expect(first.chunksEmbedded).toBe(await everyChunk());
 
     const overlap = await s.run({ overlapSentences: 2 });
@@ -234,7 +250,7 @@ describe('re-indexing', () => {
     expect(overlap.unchanged).toEqual([]);
     expect(overlap.removed).toEqual([]);
     expect(overlap.chunksEmbedded).toBe(await everyChunk());
-    expect((await openIndex(s.indexDir))!.manifest.settings.overlapSentences).toBe(2);
+    expect((await new VectraStore(s.indexDir).readManifest())!.settings.overlapSentences).toBe(2);
 
     const same = await s.run({ overlapSentences: 2 });
     expect(same.updated).toBe(false);

@@ -6,8 +6,7 @@ import type { Features, RankedSentence, SearchResult } from '../../src/retrieval
 const features = (overrides: Partial<Features> = {}): Features => ({ sentence: 0.5, context: 0.5, chunk: 0.4, keywords: 0.5, keywordsBeyondTitle: 0.3, answerType: 0, ...overrides });
 
 const ranked = (score: number, n: number, overrides: Partial<Features> = {}): RankedSentence => ({
-  sentence: { kind: 'sentence', sourceId: 'a.md', sentence: n, start: 0, end: 1, line: 1, text: 'x', entities: '' },
-  position: n,
+  sentence: { sourceId: 'a.md', sentence: n, start: 0, end: 1, line: 1, text: 'x', entities: '' },
   score,
   features: features(overrides),
 });

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { newGenerationName, publishGeneration, readCurrentGeneration, removeStaleGenerations } from '../../src/index/generations.ts';
+import { newGenerationName, publishGeneration, readCurrentGeneration, removeStaleGenerations } from '../../src/index/vectra/generations.ts';
 import { IndexBusyError, withIndexLock } from '../../src/index/lock.ts';
 
 let dir: string;

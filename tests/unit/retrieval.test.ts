@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildBm25 } from '../../src/retrieval/bm25.ts';
+import { buildBm25 } from '../../src/eval/bm25.ts';
 import { terms, wordSpans } from '../../src/retrieval/terms.ts';
 
 describe('terms', () => {

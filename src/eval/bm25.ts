@@ -1,6 +1,7 @@
-import { terms } from './terms.ts';
+import { idf as inverseFrequency } from '../retrieval/search.ts';
+import { terms } from '../retrieval/terms.ts';
 
-/** Okapi BM25 over a fixed set of texts, with the usual constants. */
+/** Okapi BM25 over a fixed set of texts, with the usual constants: the keyword baseline of the eval. */
 export interface Bm25Index {
   /** Score of every document for the query, in document order (0 where no term matches). */
   score(queryTerms: readonly string[]): Float64Array;
@@ -27,10 +28,7 @@ export function buildBm25(texts: readonly string[]): Bm25Index {
     }
   });
   const averageLength = lengths.reduce((sum, length) => sum + length, 0) / Math.max(1, texts.length);
-  const idf = (term: string): number => {
-    const df = postings.get(term)?.length ?? 0;
-    return Math.log(1 + (texts.length - df + 0.5) / (df + 0.5));
-  };
+  const idf = (term: string): number => inverseFrequency(texts.length, postings.get(term)?.length ?? 0);
   return {
     size: texts.length,
     idf,

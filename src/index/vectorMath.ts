@@ -1,7 +1,7 @@
-/** Small numeric helpers shared by the ranking stages. */
+/** Dense scoring over flat row-major matrices of unit vectors. */
 
 /** Dot product of `query` with every row of a flat row-major matrix; cosine for unit vectors. */
-export function dotAll(matrix: Float32Array, dimensions: number, query: readonly number[]): Float64Array {
+export function dotAll(matrix: Float32Array, dimensions: number, query: ArrayLike<number>): Float64Array {
   const rows = matrix.length / dimensions;
   const scores = new Float64Array(rows);
   for (let row = 0; row < rows; row++) {
@@ -28,4 +28,12 @@ export function topK(scores: ArrayLike<number>, k: number, keep: (position: numb
     if (best.length > k) best.pop();
   }
   return best;
+}
+
+/** Dot product of `query` with one row of a flat matrix. */
+export function dotRow(matrix: Float32Array, dimensions: number, row: number, query: ArrayLike<number>): number {
+  let sum = 0;
+  const offset = row * dimensions;
+  for (let d = 0; d < dimensions; d++) sum += matrix[offset + d]! * query[d]!;
+  return sum;
 }

@@ -1,0 +1,246 @@
+/**
+ * The store contract, run against both stores: Vectra files in a temp folder, and PostgreSQL with
+ * pgvector (PGlite served on 127.0.0.1, spoken to by the real `pg` client). Vectors are small and
+ * synthetic so every expected cosine can be worked out by hand.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IndexBusyError } from '../../src/index/lock.ts';
+import { MANIFEST_VERSION, type IndexedSource, type IndexSettings, type Manifest } from '../../src/index/manifest.ts';
+import { startLocalPostgres, type LocalPostgres } from '../../src/index/postgres/localPostgres.ts';
+import { PostgresStore } from '../../src/index/postgres/postgresStore.ts';
+import type { IndexStore, SourceItems } from '../../src/index/store.ts';
+import { VectraStore } from '../../src/index/vectra/vectraStore.ts';
+import { removeTempDirs, tempDir } from './helpers.ts';
+
+const DIMENSIONS = 4;
+const SETTINGS: IndexSettings = { modelId: 'test-model', dimensions: DIMENSIONS, chunkerVersion: 1, chunkMaxTokens: 256, overlapSentences: 1 };
+
+const unit = (values: number[]) => {
+  const norm = Math.hypot(...values);
+  return Float32Array.from(values, (value) => value / norm);
+};
+const axis = (i: number) => unit(Array.from({ length: DIMENSIONS }, (_, d) => (d === i ? 1 : 0)));
+
+/**
+ * A source of `vectors.length` sentences, sentence i pointing along `vectors[i]` (alone and in
+ * context), in one chunk covering them all that points along `chunk`.
+ */
+function source(id: string, texts: string[], vectors: Float32Array[], chunk: Float32Array): { items: SourceItems; described: IndexedSource } {
+  const sentences = texts.map((text, i) => ({
+    record: { sourceId: id, sentence: i, start: i * 100, end: i * 100 + text.length, line: i + 1, text, entities: '' },
+    vector: vectors[i]!,
+    context: vectors[i]!,
+  }));
+  const termCounts: Record<string, number> = {};
+  for (const text of texts) for (const word of new Set(text.toLowerCase().split(/\W+/).filter(Boolean))) termCounts[word] = (termCounts[word] ?? 0) + 1;
+  const all = texts.join(' ');
+  return {
+    items: {
+      sourceId: id,
+      chunks: [{ record: { sourceId: id, chunk: 0, start: 0, end: all.length, firstSentence: 0, lastSentence: texts.length - 1, text: all }, vector: chunk }],
+      sentences,
+      termCounts,
+    },
+    described: { id, path: id, title: id, hash: `hash-of-${id}-${texts.join('|')}`, chunks: 1, sentences: texts.length, indexedAt: '2026-01-01T00:00:00.000Z' },
+  };
+}
+
+const manifest = (sources: IndexedSource[]): Manifest => ({ version: MANIFEST_VERSION, settings: SETTINGS, builtAt: new Date().toISOString(), sources });
+
+const A = source('a.md', ['alpha one', 'alpha two'], [axis(0), unit([1, 1, 0, 0])], axis(0));
+const B = source('b.md', ['beta one'], [axis(1)], axis(1));
+const B2 = source('b.md', ['beta changed', 'beta more'], [axis(2), unit([0, 0, 1, 1])], axis(2));
+
+async function publish(store: IndexStore, build: (writer: Awaited<ReturnType<IndexStore['begin']>>) => Promise<IndexedSource[]>): Promise<void> {
+  await store.exclusive(async () => {
+    const writer = await store.begin(SETTINGS);
+    await writer.commit(manifest(await build(writer)));
+  });
+}
+
+let postgres: LocalPostgres;
+
+beforeAll(async () => {
+  postgres = await startLocalPostgres();
+});
+
+afterAll(async () => {
+  await postgres?.stop();
+  removeTempDirs();
+});
+
+interface Backend {
+  readonly name: string;
+  create(): IndexStore;
+  /** What is stored, one `source:identity` entry per stored part, to tell carried-over parts from rewritten ones. */
+  parts(store: IndexStore): Promise<string[]>;
+}
+
+const schemas = new Map<IndexStore, string>();
+const backends: Backend[] = [
+  {
+    name: 'Vectra',
+    create: () => new VectraStore(tempDir('store')),
+    async parts(store) {
+      const shardsDir = path.join(store.location, 'shards');
+      const parts: string[] = [];
+      for (const shard of await readdir(shardsDir)) {
+        const written = (await stat(path.join(shardsDir, shard, 'part-000', 'index.json'))).mtimeMs;
+        parts.push(`${shard.replace(/-[0-9a-f]+$/, '')}:${shard}@${written}`);
+      }
+      return parts.sort();
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    create() {
+      // Each test gets its own schema, so the stores never see each other's tables.
+      const schema = `store_test_${schemas.size + 1}`;
+      const store = new PostgresStore(postgres.url, { schema });
+      schemas.set(store, schema);
+      return store;
+    },
+    async parts(store) {
+      const client = new pg.Client({ connectionString: postgres.url });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ part: string }>(`SELECT source_id || ':' || id AS part FROM ${schemas.get(store)}.docent_shards`);
+        return rows.map((row) => row.part).sort();
+      } finally {
+        await client.end();
+      }
+    },
+  },
+];
+
+describe.each(backends)('$name store', (backend) => {
+  it('is empty before anything is written', async () => {
+    const store = backend.create();
+    try {
+      expect(await store.currentGeneration()).toBeUndefined();
+      expect(await store.readManifest()).toBeUndefined();
+      expect(await store.open()).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('serves a committed generation: exact cosines, chunk cosines, keyword counts, exclusions', async () => {
+    const store = backend.create();
+    try {
+      await publish(store, async (writer) => {
+        await writer.put(A.items);
+        await writer.put(B.items);
+        return [A.described, B.described];
+      });
+      const reader = (await store.open())!;
+      expect(reader.generation).toBe(await store.currentGeneration());
+      expect([...reader.sources.keys()].sort()).toEqual(['a.md', 'b.md']);
+
+      const hits = await reader.nearest(axis(0), 10);
+      expect(hits.map((hit) => hit.sentence.text)).toEqual(['alpha one', 'alpha two', 'beta one']);
+      expect(hits[0]!.cosine).toBeCloseTo(1, 5);
+      expect(hits[1]!.cosine).toBeCloseTo(Math.SQRT1_2, 5);
+      expect(hits[1]!.contextCosine).toBeCloseTo(Math.SQRT1_2, 5);
+      expect(hits[2]!.cosine).toBeCloseTo(0, 5);
+      expect(hits[0]!.chunkCosine).toBeCloseTo(1, 5);
+      expect(hits[2]!.chunkCosine).toBeCloseTo(0, 5);
+      expect(hits[1]!.sentence).toEqual(A.items.sentences[1]!.record);
+
+      expect((await reader.nearest(axis(0), 1)).map((hit) => hit.sentence.text)).toEqual(['alpha one']);
+      const excluded = await reader.nearest(axis(0), 10, (sentence) => sentence.sourceId === 'a.md');
+      expect(excluded.map((hit) => hit.sentence.text)).toEqual(['beta one']);
+
+      expect(await reader.keywordStats(['alpha', 'one', 'beta', 'gamma'])).toEqual({ sentences: 3, frequencies: [2, 2, 1, 0] });
+      await reader.close();
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('carries unchanged sources over without rewriting them, and keeps the previous generation readable', async () => {
+    const store = backend.create();
+    try {
+      await publish(store, async (writer) => {
+        await writer.put(A.items);
+        await writer.put(B.items);
+        return [A.described, B.described];
+      });
+      const before = await backend.parts(store);
+      const old = (await store.open())!;
+
+      await publish(store, async (writer) => {
+        await writer.carryOver('a.md');
+        await writer.put(B2.items);
+        return [A.described, B2.described];
+      });
+      // a.md's part is the very one written before; b.md has a new one beside the old (which the previous generation still lists).
+      const after = await backend.parts(store);
+      expect(after).toHaveLength(3);
+      expect(after.filter((part) => !before.includes(part)).map((part) => part.split(':')[0])).toEqual(['b.md']);
+      expect(before.every((part) => after.includes(part))).toBe(true);
+
+      const reader = (await store.open())!;
+      expect(reader.generation).not.toBe(old.generation);
+      expect((await reader.nearest(axis(2), 2)).map((hit) => hit.sentence.text)).toEqual(['beta changed', 'beta more']);
+      expect((await reader.nearest(axis(0), 1)).map((hit) => hit.sentence.text)).toEqual(['alpha one']);
+      expect((await reader.keywordStats(['beta', 'one'])).frequencies).toEqual([2, 1]);
+      // A process still holding the generation before the swap keeps answering from it.
+      expect((await old.nearest(axis(1), 1)).map((hit) => hit.sentence.text)).toEqual(['beta one']);
+
+      // One more generation retires the first: its part for b.md goes, the rest stay as they were.
+      await publish(store, async (writer) => {
+        await writer.carryOver('a.md');
+        await writer.carryOver('b.md');
+        return [A.described, B2.described];
+      });
+      const oldB = before.find((part) => part.startsWith('b.md'))!;
+      expect(await backend.parts(store)).toEqual(after.filter((part) => part !== oldB));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('shows nothing of an aborted generation and removes what it wrote', async () => {
+    const store = backend.create();
+    try {
+      await publish(store, async (writer) => {
+        await writer.put(A.items);
+        return [A.described];
+      });
+      const current = await store.currentGeneration();
+      const before = await backend.parts(store);
+      await store.exclusive(async () => {
+        const writer = await store.begin(SETTINGS);
+        await writer.carryOver('a.md');
+        await writer.put(B.items);
+        await writer.abort();
+      });
+      expect(await store.currentGeneration()).toBe(current);
+      expect(await backend.parts(store)).toEqual(before);
+      expect((await store.readManifest())!.sources.map((s) => s.id)).toEqual(['a.md']);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('lets one writer in at a time', async () => {
+    const store = backend.create();
+    // Two processes: a second Vectra store on the same folder; PostgreSQL hands each call its own connection.
+    const other = store instanceof VectraStore ? new VectraStore(store.location) : store;
+    try {
+      let release!: () => void;
+      const holding = store.exclusive(() => new Promise<void>((resolve) => (release = resolve)));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await expect(other.exclusive(async () => 'second')).rejects.toBeInstanceOf(IndexBusyError);
+      release();
+      await holding;
+      expect(await other.exclusive(async () => 'after')).toBe('after');
+    } finally {
+      await store.close();
+    }
+  });
+});
