@@ -8,7 +8,7 @@ import { decide, evidenceOf, type DecisionModels } from '../answer/decide.ts';
 import type { Embedder } from '../embeddings/embedder.ts';
 import type { IndexReader } from '../index/store.ts';
 import type { MemoryIndex } from '../index/vectra/memoryIndex.ts';
-import { dotAll, topK } from '../index/vectorMath.ts';
+import { topK } from '../index/vectorMath.ts';
 import { search, type RankingWeights } from '../retrieval/search.ts';
 import { terms } from '../retrieval/terms.ts';
 import { buildBm25 } from './bm25.ts';
@@ -72,7 +72,7 @@ export async function evaluateSet(
       continue;
     }
     const bm25 = bm25Index.score(terms(question.question));
-    const dense = dotAll(corpus.sentenceVectors, corpus.dimensions, vectors[i]!);
+    const dense = corpus.sentenceCosines(vectors[i]!);
     const texts = (scores: Float64Array) => topK(scores, 3).map((position) => corpus.sentences[position]!.text);
     // Quality is judged on the quotes Docent would show, whether or not it would decline.
     const quotes: Record<Method, string[]> = {

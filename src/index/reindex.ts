@@ -3,7 +3,7 @@ import type { Embedder } from '../embeddings/embedder.ts';
 import { loadSources } from '../sources/loadSources.ts';
 import type { SourceDocument, SourceProblem } from '../sources/types.ts';
 import { entityMentions } from '../retrieval/answerTypes.ts';
-import { terms } from '../retrieval/terms.ts';
+import { termCounts } from './keywords.ts';
 import { diffSources, MANIFEST_VERSION, type IndexedSource, type IndexSettings, type Manifest } from './manifest.ts';
 import type { ChunkRecord, IndexStore, SentenceRecord, SourceItems } from './store.ts';
 
@@ -114,12 +114,6 @@ export function embeddingInputs(entry: DocumentRecords): string[] {
   return [...entry.chunks.map((c) => c.input), ...entry.sentences.flatMap((s) => [s.input, s.contextInput])];
 }
 
-/** For each keyword stem, how many of the sentences hold it. */
-export function termCounts(sentences: readonly { readonly text: string }[]): Record<string, number> {
-  const counts: Record<string, number> = Object.create(null);
-  for (const { text } of sentences) for (const term of new Set(terms(text))) counts[term] = (counts[term] ?? 0) + 1;
-  return counts;
-}
 
 function describe({ document, chunks, sentences }: DocumentRecords, indexedAt: string): IndexedSource {
   return {

@@ -1,15 +1,57 @@
 /** Dense scoring over flat row-major matrices of unit vectors. */
 
-/** Dot product of `query` with every row of a flat row-major matrix; cosine for unit vectors. */
-export function dotAll(matrix: Float32Array, dimensions: number, query: ArrayLike<number>): Float64Array {
-  const rows = matrix.length / dimensions;
-  const scores = new Float64Array(rows);
-  for (let row = 0; row < rows; row++) {
-    let sum = 0;
-    const offset = row * dimensions;
-    for (let d = 0; d < dimensions; d++) sum += matrix[offset + d]! * query[d]!;
-    scores[row] = sum;
+/**
+ * Vectors stored as int8: each row is scaled so its largest component is ±127 and keeps that
+ * scale. A quarter of the memory of float32; a cosine read back is within about 1e-3 of the exact one.
+ */
+export interface QuantizedMatrix {
+  readonly dimensions: number;
+  readonly rows: number;
+  readonly codes: Int8Array;
+  /** Per row: the value one code step stands for. */
+  readonly scales: Float32Array;
+}
+
+export function quantize(vectors: readonly ArrayLike<number>[], dimensions: number): QuantizedMatrix {
+  const codes = new Int8Array(vectors.length * dimensions);
+  const scales = new Float32Array(vectors.length);
+  vectors.forEach((vector, row) => {
+    if (vector.length !== dimensions) throw new RangeError(`A vector has ${vector.length} numbers, not ${dimensions}`);
+    let largest = 0;
+    for (let d = 0; d < dimensions; d++) largest = Math.max(largest, Math.abs(vector[d]!));
+    const scale = largest === 0 ? 1 : largest / 127;
+    scales[row] = scale;
+    for (let d = 0; d < dimensions; d++) codes[row * dimensions + d] = Math.round(vector[d]! / scale);
+  });
+  return { dimensions, rows: vectors.length, codes, scales };
+}
+
+/** The rows of several matrices, one after another. */
+export function concatenate(parts: readonly QuantizedMatrix[], dimensions: number): QuantizedMatrix {
+  const rows = parts.reduce((sum, part) => sum + part.rows, 0);
+  const codes = new Int8Array(rows * dimensions);
+  const scales = new Float32Array(rows);
+  let row = 0;
+  for (const part of parts) {
+    codes.set(part.codes, row * dimensions);
+    scales.set(part.scales, row);
+    row += part.rows;
   }
+  return { dimensions, rows, codes, scales };
+}
+
+/** Dot product of `query` with one row; the cosine, for unit vectors. */
+export function dotRow(matrix: QuantizedMatrix, row: number, query: Float64Array): number {
+  const { codes, dimensions } = matrix;
+  let sum = 0;
+  for (let d = 0, offset = row * dimensions; d < dimensions; d++) sum += codes[offset + d]! * query[d]!;
+  return sum * matrix.scales[row]!;
+}
+
+/** Dot product of `query` with every row. */
+export function dotAll(matrix: QuantizedMatrix, query: Float64Array): Float64Array {
+  const scores = new Float64Array(matrix.rows);
+  for (let row = 0; row < matrix.rows; row++) scores[row] = dotRow(matrix, row, query);
   return scores;
 }
 
@@ -28,12 +70,4 @@ export function topK(scores: ArrayLike<number>, k: number, keep: (position: numb
     if (best.length > k) best.pop();
   }
   return best;
-}
-
-/** Dot product of `query` with one row of a flat matrix. */
-export function dotRow(matrix: Float32Array, dimensions: number, row: number, query: ArrayLike<number>): number {
-  let sum = 0;
-  const offset = row * dimensions;
-  for (let d = 0; d < dimensions; d++) sum += matrix[offset + d]! * query[d]!;
-  return sum;
 }

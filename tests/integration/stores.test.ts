@@ -3,7 +3,7 @@
  * pgvector (PGlite served on 127.0.0.1, spoken to by the real `pg` client). Vectors are small and
  * synthetic so every expected cosine can be worked out by hand.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -242,5 +242,29 @@ describe.each(backends)('$name store', (backend) => {
     } finally {
       await store.close();
     }
+  });
+});
+
+describe('Vectra shards', () => {
+  it('read the same from their Vectra files alone, and name a damaged vectors file', async () => {
+    const store = new VectraStore(tempDir('store-fallback'));
+    await publish(store, async (writer) => {
+      await writer.put(A.items);
+      await writer.put(B.items);
+      return [A.described, B.described];
+    });
+    const expected = await (await store.open())!.nearest(axis(0), 10);
+    const shardsDir = path.join(store.location, 'shards');
+    const [first, second] = (await readdir(shardsDir)).sort();
+
+    await rm(path.join(shardsDir, first!, 'records.json'));
+    await rm(path.join(shardsDir, first!, 'vectors.bin'));
+    const fromVectra = await (await store.open())!.nearest(axis(0), 10);
+    expect(fromVectra.map((hit) => hit.sentence)).toEqual(expected.map((hit) => hit.sentence));
+    fromVectra.forEach((hit, i) => expect(hit.cosine).toBeCloseTo(expected[i]!.cosine, 2));
+    expect(await (await store.open())!.keywordStats(['alpha', 'beta'])).toEqual({ sentences: 3, frequencies: [2, 1] });
+
+    await writeFile(path.join(shardsDir, second!, 'vectors.bin'), Buffer.alloc(10));
+    await expect(store.open()).rejects.toThrow(new RegExp(`${second!.replace(/\./g, '\\.')}.*vectors\\.bin holds 10 bytes`));
   });
 });

@@ -1,20 +1,21 @@
 import type { IndexedSource, Manifest } from '../manifest.ts';
 import type { ChunkRecord, DenseHit, IndexReader, KeywordStats, SentenceFilter, SentenceRecord } from '../store.ts';
-import { dotRow, topK } from '../vectorMath.ts';
+import { concatenate, dotAll, dotRow, topK, type QuantizedMatrix } from '../vectorMath.ts';
 import type { LoadedShard } from './shards.ts';
 
 /**
- * A generation held in memory: every vector in flat Float32Array matrices (one row per record),
- * searched exhaustively. Exact, and fast up to a few hundred thousand sentences on one core.
+ * A generation held in memory: every vector in an int8 matrix (one row per record), searched
+ * exhaustively. No approximation beyond int8, and fast up to a few hundred thousand sentences on
+ * one core; past that, the PostgreSQL store's HNSW indexes are the way (see README, Limits).
  */
 export class MemoryIndex implements IndexReader {
   readonly sources: ReadonlyMap<string, IndexedSource>;
   readonly dimensions: number;
   readonly sentences: SentenceRecord[] = [];
   readonly chunks: ChunkRecord[] = [];
-  readonly sentenceVectors: Float32Array;
-  readonly contextVectors: Float32Array;
-  readonly chunkVectors: Float32Array;
+  readonly sentenceVectors: QuantizedMatrix;
+  readonly contextVectors: QuantizedMatrix;
+  readonly chunkVectors: QuantizedMatrix;
   /** For each sentence, the range [from, to) of positions in `chunks` that may hold it. */
   private readonly chunkFrom: Int32Array;
   private readonly chunkTo: Int32Array;
@@ -29,18 +30,14 @@ export class MemoryIndex implements IndexReader {
     this.dimensions = manifest.settings.dimensions;
     this.sources = new Map(manifest.sources.map((source) => [source.id, source]));
     const sentenceCount = shards.reduce((sum, shard) => sum + shard.sentences.length, 0);
-    const chunkCount = shards.reduce((sum, shard) => sum + shard.chunks.length, 0);
-    this.sentenceVectors = new Float32Array(sentenceCount * this.dimensions);
-    this.contextVectors = new Float32Array(sentenceCount * this.dimensions);
-    this.chunkVectors = new Float32Array(chunkCount * this.dimensions);
+    this.sentenceVectors = concatenate(shards.map((shard) => shard.sentenceVectors), this.dimensions);
+    this.contextVectors = concatenate(shards.map((shard) => shard.contextVectors), this.dimensions);
+    this.chunkVectors = concatenate(shards.map((shard) => shard.chunkVectors), this.dimensions);
     this.chunkFrom = new Int32Array(sentenceCount);
     this.chunkTo = new Int32Array(sentenceCount);
     for (const shard of shards) {
       const firstSentence = this.sentences.length;
       const firstChunk = this.chunks.length;
-      this.sentenceVectors.set(shard.sentenceVectors, firstSentence * this.dimensions);
-      this.contextVectors.set(shard.contextVectors, firstSentence * this.dimensions);
-      this.chunkVectors.set(shard.chunkVectors, firstChunk * this.dimensions);
       this.sentences.push(...shard.sentences);
       this.chunks.push(...shard.chunks);
       // Chunks are windows in sentence order, so those holding one sentence are contiguous.
@@ -57,28 +54,38 @@ export class MemoryIndex implements IndexReader {
   }
 
   /** Best cosine of `query` to a chunk holding the sentence at `position`. */
-  chunkCosine(position: number, query: Float32Array): number {
+  private chunkCosine(position: number, query: Float64Array): number {
     let best = -1;
-    for (let chunk = this.chunkFrom[position]!; chunk < this.chunkTo[position]!; chunk++) best = Math.max(best, dotRow(this.chunkVectors, this.dimensions, chunk, query));
+    for (let chunk = this.chunkFrom[position]!; chunk < this.chunkTo[position]!; chunk++) best = Math.max(best, dotRow(this.chunkVectors, chunk, query));
     return best;
   }
 
+  /** Cosine of `query` to every sentence alone, in `sentences` order (the eval's dense baseline). */
+  sentenceCosines(query: ArrayLike<number>): Float64Array {
+    return dotAll(this.sentenceVectors, Float64Array.from(query));
+  }
+
   async nearest(query: Float32Array, k: number, exclude?: SentenceFilter): Promise<DenseHit[]> {
-    const { dimensions, sentenceVectors, contextVectors } = this;
+    const { dimensions } = this;
     const q = Float64Array.from(query);
+    const [sentence, context] = [this.sentenceVectors, this.contextVectors];
     const dense = new Float64Array(this.sentences.length);
     // One pass over both matrices, inlined: this loop is most of a query's time.
     for (let row = 0, offset = 0; row < dense.length; row++, offset += dimensions) {
-      let sum = 0;
-      for (let d = 0; d < dimensions; d++) sum += (sentenceVectors[offset + d]! + contextVectors[offset + d]!) * q[d]!;
-      dense[row] = sum;
+      let alone = 0;
+      let inContext = 0;
+      for (let d = 0; d < dimensions; d++) {
+        alone += sentence.codes[offset + d]! * q[d]!;
+        inContext += context.codes[offset + d]! * q[d]!;
+      }
+      dense[row] = alone * sentence.scales[row]! + inContext * context.scales[row]!;
     }
     const keep = exclude ? (position: number) => !exclude(this.sentences[position]!) : undefined;
     return topK(dense, k, keep).map((position) => ({
       sentence: this.sentences[position]!,
-      cosine: dotRow(this.sentenceVectors, dimensions, position, query),
-      contextCosine: dotRow(this.contextVectors, dimensions, position, query),
-      chunkCosine: this.chunkCosine(position, query),
+      cosine: dotRow(sentence, position, q),
+      contextCosine: dotRow(context, position, q),
+      chunkCosine: this.chunkCosine(position, q),
     }));
   }
 

@@ -2,18 +2,25 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LocalIndex } from 'vectra';
 import { z } from 'zod';
+import { termCounts } from '../keywords.ts';
 import { yieldToEventLoop, type ChunkRecord, type SentenceRecord, type SourceItems } from '../store.ts';
+import { quantize, type QuantizedMatrix } from '../vectorMath.ts';
 
 /**
  * A shard holds one source: its chunks and sentences as Vectra `LocalIndex` folders of at most
- * PART_ITEMS items each, plus the source's keyword counts. Bounded parts keep every file far below
- * V8's longest string, and Vectra's insert (which checks each id against all earlier ones) linear
- * in the corpus: the check only ever runs within one part.
+ * PART_ITEMS items each. Bounded parts keep every file far below V8's longest string, and Vectra's
+ * insert (which checks each id against all earlier ones) linear in the corpus: the check only ever
+ * runs within one part.
+ *
+ * Beside them, what loading reads: `records.json` (the records and keyword counts) and
+ * `vectors.bin` (the vectors as int8, see vectorMath.ts), so a large index loads without parsing
+ * hundreds of megabytes of JSON numbers. A shard without them is read from its Vectra files.
  */
 const PART_ITEMS = 2048;
 /** Inserts between turns given back to the event loop. */
 const INSERTS_PER_TURN = 256;
-const KEYWORDS_FILE = 'keywords.json';
+const RECORDS_FILE = 'records.json';
+const VECTORS_FILE = 'vectors.bin';
 
 type Metadata = Record<string, string | number>;
 
@@ -39,19 +46,23 @@ const sentenceRecord = z.object({
 });
 const contextRecord = z.object({ kind: z.literal('context'), sentence: z.number().int() });
 const itemMetadata = z.discriminatedUnion('kind', [chunkRecord, sentenceRecord, contextRecord]);
-const keywordsFile = z.object({ sentences: z.number().int(), terms: z.record(z.string(), z.number().int()) });
+const recordsFile = z.object({
+  sentences: z.array(sentenceRecord.omit({ kind: true })),
+  chunks: z.array(chunkRecord.omit({ kind: true })),
+  terms: z.record(z.string(), z.number().int()),
+});
 
 export class ShardFormatError extends Error {
   override name = 'ShardFormatError';
 }
 
-/** A shard as read back: records in order, vectors as flat matrices (one row per record). */
+/** A shard as read back: records in order, vectors as matrices (one row per record). */
 export interface LoadedShard {
   readonly chunks: ChunkRecord[];
-  readonly chunkVectors: Float32Array;
+  readonly chunkVectors: QuantizedMatrix;
   readonly sentences: SentenceRecord[];
-  readonly sentenceVectors: Float32Array;
-  readonly contextVectors: Float32Array;
+  readonly sentenceVectors: QuantizedMatrix;
+  readonly contextVectors: QuantizedMatrix;
   readonly termCounts: Readonly<Record<string, number>>;
 }
 
@@ -91,20 +102,58 @@ export async function writeShard(folder: string, items: SourceItems): Promise<vo
     if (++inPart % INSERTS_PER_TURN === 0) await yieldToEventLoop();
   }
   if (index) await index.endUpdate();
-  const keywords: z.infer<typeof keywordsFile> = { sentences: items.sentences.length, terms: { ...items.termCounts } };
-  await writeFile(path.join(folder, KEYWORDS_FILE), JSON.stringify(keywords));
+  const records: z.infer<typeof recordsFile> = {
+    sentences: items.sentences.map((s) => s.record),
+    chunks: items.chunks.map((c) => c.record),
+    terms: { ...items.termCounts },
+  };
+  const dimensions = (items.sentences[0]?.vector ?? items.chunks[0]?.vector)?.length ?? 0;
+  const matrices = [
+    quantize(items.sentences.map((s) => s.vector), dimensions),
+    quantize(items.sentences.map((s) => s.context), dimensions),
+    quantize(items.chunks.map((c) => c.vector), dimensions),
+  ];
+  await writeFile(path.join(folder, VECTORS_FILE), Buffer.concat([...matrices.map((m) => bytesOf(m.codes)), ...matrices.map((m) => bytesOf(m.scales))]));
+  await writeFile(path.join(folder, RECORDS_FILE), JSON.stringify(records));
 }
 
-function flatten(vectors: readonly number[][], dimensions: number, what: string): Float32Array {
-  const matrix = new Float32Array(vectors.length * dimensions);
-  vectors.forEach((vector, row) => {
-    if (vector.length !== dimensions) throw new ShardFormatError(`${what}: a vector has ${vector.length} numbers, not ${dimensions}`);
-    matrix.set(vector, row * dimensions);
-  });
-  return matrix;
-}
+const bytesOf = (array: Int8Array | Float32Array) => Buffer.from(array.buffer, array.byteOffset, array.byteLength);
 
 export async function readShard(folder: string, dimensions: number): Promise<LoadedShard> {
+  let text: string;
+  try {
+    text = await readFile(path.join(folder, RECORDS_FILE), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    return readVectraShard(folder, dimensions);
+  }
+  let parsed: z.infer<typeof recordsFile>;
+  try {
+    parsed = recordsFile.parse(JSON.parse(text));
+  } catch {
+    throw new ShardFormatError(`${path.join(folder, RECORDS_FILE)} is not a Docent records file`);
+  }
+  const bytes = await readFile(path.join(folder, VECTORS_FILE));
+  const counts = [parsed.sentences.length, parsed.sentences.length, parsed.chunks.length];
+  const totalRows = counts.reduce((sum, n) => sum + n, 0);
+  if (bytes.length !== totalRows * (dimensions + 4)) {
+    throw new ShardFormatError(`${path.join(folder, VECTORS_FILE)} holds ${bytes.length} bytes, not the ${totalRows * (dimensions + 4)} its records call for`);
+  }
+  let codeOffset = 0;
+  let scaleOffset = totalRows * dimensions;
+  const [sentenceVectors, contextVectors, chunkVectors] = counts.map((rows): QuantizedMatrix => {
+    // Copies, so each matrix owns an aligned buffer of its own.
+    const codes = new Int8Array(bytes.subarray(codeOffset, codeOffset + rows * dimensions));
+    const scales = new Float32Array(Uint8Array.from(bytes.subarray(scaleOffset, scaleOffset + rows * 4)).buffer);
+    codeOffset += rows * dimensions;
+    scaleOffset += rows * 4;
+    return { dimensions, rows, codes, scales };
+  });
+  return { sentences: parsed.sentences, chunks: parsed.chunks, sentenceVectors: sentenceVectors!, contextVectors: contextVectors!, chunkVectors: chunkVectors!, termCounts: parsed.terms };
+}
+
+/** Reads a shard from its Vectra files alone. */
+async function readVectraShard(folder: string, dimensions: number): Promise<LoadedShard> {
   const chunks: { record: ChunkRecord; vector: number[] }[] = [];
   const sentences: { record: SentenceRecord; vector: number[] }[] = [];
   const contexts = new Map<number, number[]>();
@@ -127,14 +176,19 @@ export async function readShard(folder: string, dimensions: number): Promise<Loa
     if (vector === undefined) throw new ShardFormatError(`${folder}: sentence ${record.sentence} has no context vector`);
     return vector;
   });
-  const keywords = keywordsFile.safeParse(JSON.parse(await readFile(path.join(folder, KEYWORDS_FILE), 'utf8')));
-  if (!keywords.success) throw new ShardFormatError(`${path.join(folder, KEYWORDS_FILE)} is not a keyword count file`);
+  const matrix = (vectors: number[][]) => {
+    try {
+      return quantize(vectors, dimensions);
+    } catch (error) {
+      throw new ShardFormatError(`${folder}: ${(error as Error).message}`);
+    }
+  };
   return {
     chunks: chunks.map((entry) => entry.record),
-    chunkVectors: flatten(chunks.map((entry) => entry.vector), dimensions, folder),
+    chunkVectors: matrix(chunks.map((entry) => entry.vector)),
     sentences: sentences.map((entry) => entry.record),
-    sentenceVectors: flatten(sentences.map((entry) => entry.vector), dimensions, folder),
-    contextVectors: flatten(contextVectors, dimensions, folder),
-    termCounts: keywords.data.terms,
+    sentenceVectors: matrix(sentences.map((entry) => entry.vector)),
+    contextVectors: matrix(contextVectors),
+    termCounts: termCounts(sentences.map((entry) => entry.record)),
   };
 }
