@@ -10,7 +10,8 @@ import {
   type PreTrainedTokenizer,
   type Tensor,
 } from '@huggingface/transformers';
-import { ensureConvertedMiniLm, MINILM_MAX_TOKENS } from './minilmConversion.ts';
+import { ensureConvertedMiniLm } from './minilm/convert.ts';
+import { MINILM_MAX_TOKENS } from './minilm/modelFolder.ts';
 
 export const DEFAULT_MODEL_ID = 'sentence-transformers/all-MiniLM-L6-v2';
 
@@ -31,22 +32,28 @@ export interface Embedder {
   dispose(): Promise<void>;
 }
 
+/** What loading the model reports while it works; front ends put it in words. */
+export type ModelEvent =
+  | { readonly kind: 'converting-model' }
+  | { readonly kind: 'model-converted'; readonly seconds: number }
+  | { readonly kind: 'downloading-model'; readonly modelId: string };
+
 export interface EmbedderOptions {
   modelId: string;
   cacheDir: string;
   batchSize: number;
-  log?: (msg: string) => void;
+  onEvent?: (event: ModelEvent) => void;
 }
 
 export async function loadEmbedder(options: EmbedderOptions): Promise<Embedder> {
-  const { modelId, cacheDir, log } = options;
+  const { modelId, cacheDir, onEvent } = options;
   if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
     throw new Error(`batchSize must be a positive integer, got ${options.batchSize}`);
   }
 
   let extractor: FeatureExtractionPipeline;
   if (modelId === DEFAULT_MODEL_ID) {
-    await ensureConvertedMiniLm(cacheDir, log);
+    await ensureConvertedMiniLm(cacheDir, onEvent);
     env.localModelPath = cacheDir;
     env.allowLocalModels = true;
     env.allowRemoteModels = false;
@@ -54,7 +61,7 @@ export async function loadEmbedder(options: EmbedderOptions): Promise<Embedder> 
   } else {
     env.allowRemoteModels = true;
     env.cacheDir = cacheDir;
-    log?.(`Loading embedding model ${modelId}…`);
+    onEvent?.({ kind: 'downloading-model', modelId });
     extractor = await pipeline('feature-extraction', modelId);
   }
 

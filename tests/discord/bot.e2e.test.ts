@@ -10,13 +10,14 @@ import { ButtonStyle, ComponentType, Events, GatewayIntentBits, MessageFlags, ty
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.ts';
 import { openDocent, type Docent } from '../../src/docent.ts';
+import { engineEventText } from '../../src/wording/engine.ts';
 import { attachDocent, createClient, INTENTS } from '../../src/discord/bot.ts';
 import { botConfigSchema, type BotConfig } from '../../src/discord/config.ts';
 import { createBotContext, type BotContext } from '../../src/discord/context.ts';
 import { hashUserId } from '../../src/discord/feedback.ts';
 import { registerCommands } from '../../src/discord/registerCommands.ts';
 import { createLogger } from '../../src/discord/startup.ts';
-import { defaultModelCacheDir } from '../../src/embeddings/minilmConversion.ts';
+import { defaultModelCacheDir } from '../../src/embeddings/minilm/modelFolder.ts';
 import { snowflake, startFakeDiscord, type FakeDiscord, type RecordedRequest } from './fake/fakeDiscord.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -66,7 +67,7 @@ beforeAll(async () => {
 
   // As src/discord/main.ts builds it, with the log captured in memory.
   const logger = createLogger(config.LOG_LEVEL, { write: (line: string) => void logLines.push(line) });
-  engine = await openDocent(config, { log: (message) => logger.info(message) });
+  engine = await openDocent(config, { onEvent: (event) => logger.info(engineEventText(event)) });
   const docent: Docent = {
     ask: (question, options) => {
       if (failNextAsk) {

@@ -6,17 +6,10 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { env } from '@huggingface/transformers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_MODEL_ID, lengthSortedOrder, loadEmbedder, type Embedder } from '../../src/embeddings/embedder.ts';
-import {
-  REQUIRED_MODEL_FILES,
-  convertedModelDir,
-  defaultModelCacheDir,
-  ensureConvertedMiniLm,
-  fp16ToFp32,
-  isConvertedModelDir,
-  parseSafetensorsHeader,
-  transpose2d,
-} from '../../src/embeddings/minilmConversion.ts';
+import { DEFAULT_MODEL_ID, lengthSortedOrder, loadEmbedder, type Embedder, type ModelEvent } from '../../src/embeddings/embedder.ts';
+import { ensureConvertedMiniLm } from '../../src/embeddings/minilm/convert.ts';
+import { convertedModelDir, defaultModelCacheDir, isConvertedModelDir, REQUIRED_MODEL_FILES } from '../../src/embeddings/minilm/modelFolder.ts';
+import { fp16ToFp32, parseSafetensorsHeader, transpose2d } from '../../src/embeddings/minilm/safetensors.ts';
 
 interface ReferenceFile {
   sentences: { text: string; embedding: number[] }[];
@@ -118,12 +111,13 @@ describe('conversion into a fresh cache dir', () => {
   });
 
   it('writes the transformers.js layout, logs progress, and is idempotent', async () => {
-    const messages: string[] = [];
+    const messages: ModelEvent[] = [];
     const dir = await ensureConvertedMiniLm(cacheDir, (m) => messages.push(m));
     expect(dir).toBe(convertedModelDir(cacheDir));
     expect(dir).toBe(join(cacheDir, 'sentence-transformers', 'all-MiniLM-L6-v2'));
-    expect(messages[0]).toBe('Preparing the embedding model (first run only)…');
-    expect(messages[1]).toMatch(/^Embedding model ready in \d+\.\d s\.$/);
+    expect(messages[0]).toEqual({ kind: 'converting-model' });
+    expect(messages[1]).toMatchObject({ kind: 'model-converted' });
+    expect((messages[1] as { seconds: number }).seconds).toBeGreaterThan(0);
 
     for (const file of REQUIRED_MODEL_FILES) expect((await stat(join(dir, file))).size).toBeGreaterThan(0);
     // fp32 weights: roughly twice the 45 MB fp16 file.
@@ -134,7 +128,7 @@ describe('conversion into a fresh cache dir', () => {
     expect(await readdir(join(cacheDir, 'sentence-transformers'))).toEqual(['all-MiniLM-L6-v2']);
 
     const before = (await stat(join(dir, 'onnx', 'model.onnx'))).mtimeMs;
-    const again: string[] = [];
+    const again: ModelEvent[] = [];
     expect(await ensureConvertedMiniLm(cacheDir, (m) => again.push(m))).toBe(dir);
     expect(again).toEqual([]);
     expect((await stat(join(dir, 'onnx', 'model.onnx'))).mtimeMs).toBe(before);
@@ -161,13 +155,13 @@ describe('conversion into a fresh cache dir', () => {
 
   it('shares one conversion between concurrent callers', async () => {
     const concurrentCache = join(cacheDir, 'concurrent');
-    const messages: string[] = [];
+    const messages: ModelEvent[] = [];
     const [a, b] = await Promise.all([
       ensureConvertedMiniLm(concurrentCache, (m) => messages.push(m)),
       ensureConvertedMiniLm(concurrentCache, (m) => messages.push(m)),
     ]);
     expect(a).toBe(b);
-    expect(messages.filter((m) => m.startsWith('Preparing'))).toHaveLength(1);
+    expect(messages.filter((m) => m.kind === 'converting-model')).toHaveLength(1);
     expect(await isConvertedModelDir(a)).toBe(true);
   });
 });

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { engineConfigSchema, type EngineConfig } from '../../src/config/schema.ts';
 import { DEFAULT_MODEL_ID, loadEmbedder, type Embedder } from '../../src/embeddings/embedder.ts';
-import { defaultModelCacheDir } from '../../src/embeddings/minilmConversion.ts';
+import { defaultModelCacheDir } from '../../src/embeddings/minilm/modelFolder.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SEED_SOURCES = path.join(REPO_ROOT, 'sources');
