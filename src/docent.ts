@@ -2,7 +2,7 @@ import { composeAnswer } from './answer/composeAnswer.ts';
 import { CHUNKER_VERSION } from './chunks/chunkSource.ts';
 import type { Answer, AskOptions } from './answer/types.ts';
 import type { EngineConfig } from './config/schema.ts';
-import { loadEmbedder, type Embedder } from './embeddings/embedder.ts';
+import { loadEmbedder, type Embedder, type ModelEvent } from './embeddings/embedder.ts';
 import { fittedModels } from './fitted/fitted.ts';
 import { MANIFEST_VERSION, type IndexedSource, type Manifest } from './index/manifest.ts';
 import { openStore } from './index/openStore.ts';
@@ -10,9 +10,22 @@ import { reindex, type ReindexProgress, type ReindexSummary } from './index/rein
 import type { IndexReader, IndexStore } from './index/store.ts';
 import { search } from './retrieval/search.ts';
 
+/** What the front ends use, in one place: they import the engine through this file only. */
+export type { Answer, AskOptions, NoQuotesReason, Quote } from './answer/types.ts';
+export type { IndexedSource } from './index/manifest.ts';
+export type { ReindexProgress, ReindexSummary } from './index/reindex.ts';
+export type { SourceProblem } from './sources/types.ts';
+export { IndexBusyError } from './index/lock.ts';
+export { SourcesNotFoundError } from './sources/loadSources.ts';
+
+/** What the engine reports while it works, for a front end to put in words. */
+export type EngineEvent =
+  | ModelEvent
+  /** No index yet (`missing`) or one an older Docent wrote (`outdated`): it is built before answering. */
+  | { readonly kind: 'building-index'; readonly because: 'missing' | 'outdated'; readonly location: string; readonly sourcesDir: string };
+
 export interface DocentHooks {
-  /** One-line status messages (model preparation, index building). */
-  readonly log?: (message: string) => void;
+  readonly onEvent?: (event: EngineEvent) => void;
   readonly onProgress?: (progress: ReindexProgress) => void;
 }
 
@@ -34,8 +47,8 @@ export interface Docent {
 }
 
 /** The embedding model the configuration names. */
-export function embedderFor(config: EngineConfig, log?: (message: string) => void): Promise<Embedder> {
-  return loadEmbedder({ modelId: config.MODEL_ID, cacheDir: config.MODEL_CACHE_DIR, batchSize: config.EMBED_BATCH_SIZE, log });
+export function embedderFor(config: EngineConfig, onEvent?: (event: ModelEvent) => void): Promise<Embedder> {
+  return loadEmbedder({ modelId: config.MODEL_ID, cacheDir: config.MODEL_CACHE_DIR, batchSize: config.EMBED_BATCH_SIZE, onEvent });
 }
 
 /** A re-index of the configured sources into the configured store. */
@@ -76,13 +89,21 @@ export async function reindexWithConfig(config: EngineConfig, embedder: Embedder
   }
 }
 
+/** The index was built with another embedding model than the one configured. */
 export class IndexMismatchError extends Error {
   override name = 'IndexMismatchError';
+  constructor(
+    readonly location: string,
+    readonly builtWith: string,
+    readonly configured: string,
+  ) {
+    super(`The index in ${location} was built with ${builtWith}, not the configured ${configured}.`);
+  }
 }
 
 export async function openDocent(config: EngineConfig, hooks: DocentHooks = {}, embedder?: Embedder): Promise<Docent> {
   const fitted = fittedModels();
-  const model = embedder ?? (await embedderFor(config, hooks.log));
+  const model = embedder ?? (await embedderFor(config, hooks.onEvent));
   const store = openStore(config);
   let serving: IndexReader | undefined;
   let loading: Promise<'loaded' | 'missing' | 'outdated'> | undefined;
@@ -92,15 +113,10 @@ export async function openDocent(config: EngineConfig, hooks: DocentHooks = {}, 
     if (manifest === undefined) return 'missing';
     const { settings } = manifest;
     if (settings.modelId !== model.modelId || settings.dimensions !== model.dimensions) {
-      throw new IndexMismatchError(
-        `The index in ${store.location} was built with ${settings.modelId}, but MODEL_ID is ${model.modelId}. Run \`npm run index\` to rebuild it.`,
-      );
+      throw new IndexMismatchError(store.location, settings.modelId, model.modelId);
     }
-    if (settings.chunkerVersion !== CHUNKER_VERSION || manifest.version !== MANIFEST_VERSION) {
-      // Ranking reads vectors and tags an older index lacks, so it is rebuilt before serving.
-      hooks.log?.(`The index in ${store.location} was built by an older version of Docent; rebuilding it…`);
-      return 'outdated';
-    }
+    // Ranking reads vectors and tags an older index lacks, so it is rebuilt before serving.
+    if (settings.chunkerVersion !== CHUNKER_VERSION || manifest.version !== MANIFEST_VERSION) return 'outdated';
     const reader = await store.open();
     if (reader === undefined) return 'missing';
     const previous = serving;
@@ -130,8 +146,10 @@ export async function openDocent(config: EngineConfig, hooks: DocentHooks = {}, 
 
   try {
     const state = await reload();
-    if (state === 'missing') hooks.log?.(`No index in ${store.location} yet; building it from ${config.SOURCES_DIR}…`);
-    if (state !== 'loaded') await runReindex();
+    if (state !== 'loaded') {
+      hooks.onEvent?.({ kind: 'building-index', because: state, location: store.location, sourcesDir: config.SOURCES_DIR });
+      await runReindex();
+    }
   } catch (error) {
     await store.close();
     throw error;

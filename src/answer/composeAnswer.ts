@@ -21,8 +21,6 @@ export interface ComposeOptions extends QuoteOptions {
  */
 const MAX_SCORE_DROP = 5;
 
-export const NOT_COVERED = 'The sources do not cover this question.';
-
 function countNewlines(text: string, end: number): number {
   let count = 0;
   for (let i = text.indexOf('\n'); i !== -1 && i < end; i = text.indexOf('\n', i + 1)) count++;
@@ -51,13 +49,13 @@ export function quotesFor(result: SearchResult, sources: ReadonlyMap<string, Ind
 }
 
 /**
- * Turns ranked sentences into an answer: verbatim, cited quotes with a confidence, or a plain
- * "not covered" when nothing in the sources is related.
+ * Turns ranked sentences into an answer: verbatim, cited quotes with a confidence, or no quotes
+ * and the reason why (nothing in the sources is related).
  */
 export function composeAnswer(question: string, result: SearchResult, sources: ReadonlyMap<string, IndexedSource>, options: ComposeOptions): Answer {
   const decision = decide(evidenceOf(result), options.decision);
-  if (decision.kind === 'decline') return { question, answered: false, quotes: [], reason: NOT_COVERED, hasMore: false };
+  if (decision.kind === 'decline') return { question, answered: false, quotes: [], reason: 'not-covered', hasMore: false };
   const { quotes, hasMore } = quotesFor(result, sources, options);
-  if (quotes.length === 0) return { question, answered: true, confidence: decision.confidence, quotes, reason: 'There are no more quotes for this question.', hasMore: false };
+  if (quotes.length === 0) return { question, answered: true, confidence: decision.confidence, quotes, reason: 'no-more-quotes', hasMore: false };
   return { question, answered: true, confidence: decision.confidence, quotes, hasMore };
 }

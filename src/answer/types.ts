@@ -10,6 +10,8 @@ export interface Quote {
   readonly score: number;
 }
 
+export type NoQuotesReason = 'not-covered' | 'no-more-quotes';
+
 export interface Answer {
   readonly question: string;
   readonly answered: boolean;
@@ -19,8 +21,12 @@ export interface Answer {
    */
   readonly confidence?: 'high' | 'low';
   readonly quotes: Quote[];
-  /** Why there are no quotes, in words for the asker. */
-  readonly reason?: string;
+  /**
+   * Why there are no quotes: `not-covered` when nothing in the sources is related to the
+   * question, `no-more-quotes` when a later page was asked for and there is none. Front ends
+   * put it in their own words.
+   */
+  readonly reason?: NoQuotesReason;
   /** More quotes are available past these (asking again with a larger offset returns them). */
   readonly hasMore: boolean;
 }

@@ -1,7 +1,12 @@
-import type { Answer } from '../answer/types.ts';
+import type { Answer, NoQuotesReason } from '../docent.ts';
 
 /** Said before the quotes of a low-confidence answer. */
 export const LOW_CONFIDENCE = 'These are the closest passages; they may not answer this directly.';
+
+const NO_QUOTES: Record<NoQuotesReason, string> = {
+  'not-covered': 'The sources do not cover this question.',
+  'no-more-quotes': 'There are no more quotes for this question.',
+};
 
 /** The --json shape: exactly the fields promised in the README. */
 export function answerJson(answer: Answer): object {
@@ -17,12 +22,12 @@ export function answerJson(answer: Answer): object {
       line: quote.line,
       score: quote.score,
     })),
-    ...(answer.reason ? { reason: answer.reason } : {}),
+    ...(answer.reason ? { reason: NO_QUOTES[answer.reason] } : {}),
   };
 }
 
 export function answerText(answer: Answer): string {
-  if (!answer.answered || answer.quotes.length === 0) return answer.reason ?? 'No answer.';
+  if (!answer.answered || answer.quotes.length === 0) return NO_QUOTES[answer.reason ?? 'not-covered'];
   const quotes = answer.quotes.map((quote, i) => `[${i + 1}] “${quote.text}”`).join('\n\n');
   const sources = answer.quotes.map((quote, i) => `[${i + 1}] ${quote.source.title} — ${quote.source.path}, line ${quote.line}`).join('\n');
   return `${answer.confidence === 'low' ? `${LOW_CONFIDENCE}\n\n` : ''}${quotes}\n\nSources:\n${sources}`;

@@ -1,11 +1,10 @@
 import { createInterface } from 'node:readline';
 import { Command } from 'commander';
 import { ConfigError } from '../config/load.ts';
-import { embedderFor, IndexMismatchError, openDocent, readIndexManifest, reindexWithConfig } from '../docent.ts';
-import { IndexBusyError } from '../index/lock.ts';
-import { SourcesNotFoundError } from '../sources/loadSources.ts';
-import { cliConfig, stderrLog } from './context.ts';
-import { problemsText, summaryText } from '../index/summaryText.ts';
+import { embedderFor, openDocent, readIndexManifest, reindexWithConfig } from '../docent.ts';
+import { cliConfig, stderrEvents, stderrLog } from './context.ts';
+import { engineErrorText } from '../wording/engine.ts';
+import { problemsText, summaryText } from '../wording/reindexSummary.ts';
 import { answerJson, answerText } from './format.ts';
 import { progressRenderer } from './progress.ts';
 
@@ -21,7 +20,7 @@ program
   .option('--force', 're-embed every source, even unchanged ones', false)
   .action(async (options: { sources?: string; index?: string; force: boolean }) => {
     const config = cliConfig({ SOURCES_DIR: options.sources, INDEX_DIR: options.index });
-    const embedder = await embedderFor(config, stderrLog);
+    const embedder = await embedderFor(config, stderrEvents);
     const progress = progressRenderer();
     try {
       const summary = await reindexWithConfig(config, embedder, { force: options.force, onProgress: progress.onProgress });
@@ -49,7 +48,7 @@ program
     }
     const config = cliConfig({ INDEX_DIR: options.index, SOURCES_DIR: options.sources });
     const progress = progressRenderer();
-    const docent = await openDocent(config, { log: stderrLog, onProgress: progress.onProgress });
+    const docent = await openDocent(config, { onEvent: stderrEvents, onProgress: progress.onProgress });
     progress.stop();
     try {
       if (options.stdin) {
@@ -89,12 +88,11 @@ program
 /** A mistake in how the command was called: shown without a stack trace. */
 class UsageError extends Error {}
 
-const EXPECTED_ERRORS = [UsageError, ConfigError, IndexBusyError, IndexMismatchError, SourcesNotFoundError];
-
 try {
   await program.parseAsync();
 } catch (error) {
-  const expected = EXPECTED_ERRORS.some((type) => error instanceof type);
-  process.stderr.write(`docent: ${error instanceof Error ? (expected ? error.message : (error.stack ?? error.message)) : String(error)}\n`);
+  // Mistakes a person can fix are told in words; anything else keeps its stack for a bug report.
+  const told = error instanceof UsageError || error instanceof ConfigError ? error.message : engineErrorText(error);
+  process.stderr.write(`docent: ${told ?? (error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`);
   process.exitCode = error instanceof ConfigError ? 2 : 1;
 }

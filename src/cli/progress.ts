@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { ReindexProgress } from '../index/reindex.ts';
+import type { ReindexProgress } from '../docent.ts';
 
 /** Renders re-index progress on stderr (stdout stays clean for --json output). */
 export function progressRenderer(): { onProgress: (progress: ReindexProgress) => void; stop: () => void } {

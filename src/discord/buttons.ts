@@ -25,7 +25,7 @@ export async function handleButton(interaction: ButtonInteraction, context: BotC
     const ran = await context.gate.tryRun(async () => {
       await interaction.deferReply({ flags: MessageFlags.Ephemeral });
       const reply = await answerReply(context, answer.question, answer.shown);
-      await interaction.editReply(reply.embeds.length > 0 ? reply : { ...reply, content: 'There are no more quotes for this question.' });
+      await interaction.editReply(reply);
     });
     if (!ran) await interaction.reply({ content: BUSY, flags: MessageFlags.Ephemeral });
     return true;

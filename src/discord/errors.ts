@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { MessageFlags, type RepliableInteraction } from 'discord.js';
 import type { Logger } from 'pino';
-import { IndexBusyError } from '../index/lock.ts';
+import { IndexBusyError } from '../docent.ts';
+import { engineErrorText } from '../wording/engine.ts';
 
 /** Logs the full error under a new short id, which is all the user is shown. */
 export function logWithErrorId(logger: Logger, error: unknown, what: string): string {
@@ -16,10 +17,10 @@ export function logWithErrorId(logger: Logger, error: unknown, what: string): st
  */
 export async function reportError(interaction: RepliableInteraction, logger: Logger, error: unknown): Promise<string> {
   const errorId = logWithErrorId(logger, error, 'failed to handle an interaction');
-  const content =
-    error instanceof IndexBusyError
-      ? `${error.message} (error id ${errorId})`
-      : `Sorry, something went wrong (error id \`${errorId}\`). An admin can look it up in Docent's log.`;
+  const explained = error instanceof IndexBusyError ? engineErrorText(error) : undefined;
+  const content = explained
+    ? `${explained} (error id ${errorId})`
+    : `Sorry, something went wrong (error id \`${errorId}\`). An admin can look it up in Docent's log.`;
   try {
     if (interaction.deferred && !interaction.ephemeral) await interaction.deleteReply().catch(() => undefined);
     if (interaction.deferred || interaction.replied) await interaction.followUp({ content, flags: MessageFlags.Ephemeral });

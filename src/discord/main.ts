@@ -1,5 +1,6 @@
 import { ConfigError } from '../config/load.ts';
 import { openDocent } from '../docent.ts';
+import { engineErrorText, engineEventText } from '../wording/engine.ts';
 import { attachDocent, createClient } from './bot.ts';
 import { createBotContext } from './context.ts';
 import { configErrorLine, createLogger, loadBotConfig } from './startup.ts';
@@ -16,13 +17,18 @@ try {
 const logger = createLogger(config.LOG_LEVEL);
 let lastProgressLog = 0;
 const docent = await openDocent(config, {
-  log: (message) => logger.info(message),
+  onEvent: (event) => logger.info(engineEventText(event)),
   onProgress: (progress) => {
     // Building the first index can take minutes: a line every few seconds shows it is alive.
     if (progress.phase !== 'embedding' || Date.now() - lastProgressLog < 5_000) return;
     lastProgressLog = Date.now();
     logger.info(`indexing: embedded ${progress.done}/${progress.total} texts`);
   },
+}).catch((error: unknown) => {
+  const told = engineErrorText(error);
+  if (told === undefined) throw error;
+  logger.fatal(told);
+  process.exit(1);
 });
 logger.info({ sources: docent.sources().sources.length }, 'index loaded');
 

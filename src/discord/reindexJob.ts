@@ -1,5 +1,4 @@
-import type { Docent } from '../docent.ts';
-import type { ReindexProgress, ReindexSummary } from '../index/reindex.ts';
+import type { Docent, ReindexProgress, ReindexSummary } from '../docent.ts';
 
 /**
  * At most one re-index at a time in this process, running in the background; anyone may ask

@@ -1,6 +1,5 @@
 import { ActionRowBuilder, ButtonBuilder, ButtonStyle, EmbedBuilder, escapeMarkdown, type APIEmbed } from 'discord.js';
-import type { Answer, Quote } from '../answer/types.ts';
-import type { IndexedSource } from '../index/manifest.ts';
+import type { Answer, IndexedSource, NoQuotesReason, Quote } from '../docent.ts';
 
 /** Discord's published message limits. */
 export const LIMITS = { title: 256, description: 4096, fieldValue: 1024, fieldName: 256, footer: 2048, embedTotal: 6000 } as const;
@@ -59,6 +58,11 @@ export function quoteBlocks(quotes: readonly Quote[], budget: number, firstNumbe
   return blocks.join('\n\n');
 }
 
+const NO_QUOTES: Record<NoQuotesReason, string> = {
+  'not-covered': 'The sources do not cover this question.',
+  'no-more-quotes': 'There are no more quotes for this question.',
+};
+
 /** Said above the quotes when they are the closest passages rather than a confident answer. */
 export const LOW_CONFIDENCE = 'These are the closest passages; they may not answer this directly.';
 const LOW_CONFIDENCE_COLOR = 0x99aab5;
@@ -70,7 +74,7 @@ export interface RenderedAnswer {
 
 export function renderAnswer(answer: Answer, firstNumber = 1): RenderedAnswer {
   if (!answer.answered || answer.quotes.length === 0) {
-    return { content: answer.reason ?? "The sources don't cover that question.", embeds: [] };
+    return { content: NO_QUOTES[answer.reason ?? 'not-covered'], embeds: [] };
   }
   const title = truncate(escapeText(answer.question), LIMITS.title);
   const sources = answer.quotes

@@ -4,8 +4,12 @@ import lockfile from 'proper-lockfile';
 
 export class IndexBusyError extends Error {
   override name = 'IndexBusyError';
-  constructor(location: string, afterCrash = `the lock of a re-index that crashed expires after ${STALE_MS / 1000} s`) {
-    super(`Another re-index of ${location} is running. Wait for it to finish and try again (${afterCrash}).`);
+  constructor(
+    readonly location: string,
+    /** How long the lock of a re-index that crashed holds out. */
+    readonly releasedAfterSeconds = STALE_MS / 1000,
+  ) {
+    super(`Another re-index of ${location} is running.`);
   }
 }
 

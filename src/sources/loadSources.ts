@@ -5,8 +5,8 @@ import type { LoadedSources, SourceDocument, SourceProblem } from './types.ts';
 
 export class SourcesNotFoundError extends Error {
   override name = 'SourcesNotFoundError';
-  constructor(dir: string) {
-    super(`Sources folder not found: ${dir} (set SOURCES_DIR or --sources to a folder of .md/.txt articles)`);
+  constructor(readonly dir: string) {
+    super(`Sources folder not found: ${dir}`);
   }
 }
 

@@ -1,4 +1,5 @@
-import type { ReindexSummary } from './reindex.ts';
+/** The words a re-index summary is told in, shared by the CLI and the bot's /reindex. */
+import type { ReindexSummary } from '../docent.ts';
 
 const list = (ids: readonly string[]) => (ids.length > 0 ? ` (${ids.join(', ')})` : '');
 

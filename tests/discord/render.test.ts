@@ -181,9 +181,9 @@ describe('renderAnswer', () => {
   });
 
   it('renders a declined answer as a short message with no embed', () => {
-    const declined: Answer = { question: 'What is the capital of France?', answered: false, quotes: [], reason: 'The sources do not cover this question.', hasMore: false };
+    const declined: Answer = { question: 'What is the capital of France?', answered: false, quotes: [], reason: 'not-covered', hasMore: false };
     expect(renderAnswer(declined)).toEqual({ content: 'The sources do not cover this question.', embeds: [] });
-    expect(renderAnswer({ ...declined, reason: undefined }).content).toMatch(/don't cover/);
+    expect(renderAnswer({ ...declined, reason: 'no-more-quotes' }).content).toBe('There are no more quotes for this question.');
   });
 });
 

@@ -3,7 +3,7 @@ import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Answer } from '../../src/answer/types.ts';
-import { openDocent, type Docent } from '../../src/docent.ts';
+import { openDocent, type Docent, type EngineEvent } from '../../src/docent.ts';
 import type { Embedder } from '../../src/embeddings/embedder.ts';
 import { IndexBusyError } from '../../src/index/lock.ts';
 import { readCurrentGeneration } from '../../src/index/vectra/generations.ts';
@@ -317,9 +317,9 @@ it('rebuilds an index from an older format before answering from it', async () =
   const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as { version: number };
   await writeFile(manifestFile, JSON.stringify({ ...manifest, version: 1 }));
 
-  const log: string[] = [];
-  const docent = await openDocent(config, { log: (message) => log.push(message) }, embedder);
-  expect(log.join('\n')).toMatch(/older version of Docent; rebuilding/);
+  const log: EngineEvent[] = [];
+  const docent = await openDocent(config, { onEvent: (event) => log.push(event) }, embedder);
+  expect(log).toEqual([{ kind: 'building-index', because: 'outdated', location: config.INDEX_DIR, sourcesDir: config.SOURCES_DIR }]);
   expect(await readCurrentGeneration(config.INDEX_DIR)).not.toBe(first);
   const answer = await docent.ask('Who led the talks in Istanbul?');
   expect(answer.answered).toBe(true);

@@ -1,5 +1,5 @@
 import { InteractionContextType, MessageFlags, PermissionFlagsBits, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
-import { problemsText, summaryText } from '../../index/summaryText.ts';
+import { problemsText, summaryText } from '../../wording/reindexSummary.ts';
 import type { BotContext, SlashCommand } from '../context.ts';
 import { interactionIsAdmin } from '../permissions.ts';
 import { reportError } from '../errors.ts';

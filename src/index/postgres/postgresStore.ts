@@ -192,7 +192,7 @@ export class PostgresStore implements IndexStore {
        RETURNING holder`,
       [holder, LEASE_SECONDS],
     );
-    if (rows.length === 0) throw new IndexBusyError(this.location, `the lease of a re-index that crashed runs out after ${LEASE_SECONDS} s`);
+    if (rows.length === 0) throw new IndexBusyError(this.location, LEASE_SECONDS);
     const renew = setInterval(() => {
       this.pool.query(`UPDATE ${this.TABLES.writer} SET expires = now() + make_interval(secs => $2) WHERE holder = $1`, [holder, LEASE_SECONDS]).catch(() => undefined);
     }, LEASE_RENEW_MS);

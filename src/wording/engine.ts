@@ -1,0 +1,31 @@
+/** The words for what the engine reports and the errors it raises, shared by the CLI and the bot. */
+import { IndexBusyError, IndexMismatchError, SourcesNotFoundError, type EngineEvent } from '../docent.ts';
+
+export function engineEventText(event: EngineEvent): string {
+  switch (event.kind) {
+    case 'converting-model':
+      return 'Preparing the embedding model (first run only)…';
+    case 'model-converted':
+      return `Embedding model ready in ${event.seconds.toFixed(1)} s.`;
+    case 'downloading-model':
+      return `Loading embedding model ${event.modelId}…`;
+    case 'building-index':
+      return event.because === 'missing'
+        ? `No index in ${event.location} yet; building it from ${event.sourcesDir}…`
+        : `The index in ${event.location} was built by an older version of Docent; rebuilding it…`;
+  }
+}
+
+/** What to tell a person about an engine error they can act on; undefined for anything else. */
+export function engineErrorText(error: unknown): string | undefined {
+  if (error instanceof IndexBusyError) {
+    return `Another re-index of ${error.location} is running. Wait for it to finish and try again (the lock of a re-index that crashed is released after ${error.releasedAfterSeconds} s).`;
+  }
+  if (error instanceof IndexMismatchError) {
+    return `The index in ${error.location} was built with ${error.builtWith}, but MODEL_ID is ${error.configured}. Run \`npm run index\` to rebuild it.`;
+  }
+  if (error instanceof SourcesNotFoundError) {
+    return `Sources folder not found: ${error.dir} (set SOURCES_DIR or --sources to a folder of .md/.txt articles)`;
+  }
+  return undefined;
+}
