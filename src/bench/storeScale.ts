@@ -15,7 +15,7 @@ import { fittedModels } from '../fitted/fitted.ts';
 import { MANIFEST_VERSION, type IndexedSource, type IndexSettings, type Manifest } from '../index/manifest.ts';
 import { startLocalPostgres } from '../index/postgres/localPostgres.ts';
 import { PostgresStore } from '../index/postgres/postgresStore.ts';
-import { termCounts } from '../index/reindex.ts';
+import { termCounts } from '../index/keywords.ts';
 import type { IndexStore, SourceItems } from '../index/store.ts';
 import { VectraStore } from '../index/vectra/vectraStore.ts';
 import { search } from '../retrieval/search.ts';

@@ -3,6 +3,8 @@ import { cliConfig, stderrLog } from '../cli/context.ts';
 import { progressRenderer } from '../cli/progress.ts';
 import { reindexFromConfig } from '../docent.ts';
 import type { Embedder } from '../embeddings/embedder.ts';
+import { PostgresStore } from '../index/postgres/postgresStore.ts';
+import type { IndexReader } from '../index/store.ts';
 import type { MemoryIndex } from '../index/vectra/memoryIndex.ts';
 import { VectraStore } from '../index/vectra/vectraStore.ts';
 
@@ -11,8 +13,10 @@ import { VectraStore } from '../index/vectra/vectraStore.ts';
  * bot run) into `.cache/eval/<name>` and re-used while the articles and Docent's settings match.
  * Held in memory, so the baselines can read every sentence and vector.
  */
+const slug = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+
 export async function openCorpus(name: string, articlesDir: string, embedder: Embedder, cacheDir = path.join('.cache', 'eval')): Promise<MemoryIndex> {
-  const indexDir = path.join(cacheDir, name.toLowerCase().replace(/[^a-z0-9]+/g, '-'));
+  const indexDir = path.join(cacheDir, slug(name));
   const config = cliConfig({ SOURCES_DIR: articlesDir, INDEX_DIR: indexDir });
   const store = new VectraStore(indexDir);
   const progress = progressRenderer();
@@ -22,4 +26,19 @@ export async function openCorpus(name: string, articlesDir: string, embedder: Em
   if (!index) throw new Error(`The eval index in ${indexDir} could not be opened.`);
   stderrLog(`${name}: ${index.sources.size} articles, ${index.chunks.length} chunks, ${index.sentences.length} sentences (${summary.updated ? 'indexed' : 'reused'}).`);
   return index;
+}
+
+/**
+ * The same corpus indexed into PostgreSQL (a schema of its own per corpus) with the same
+ * pipeline, so the eval can compare the stores on identical questions.
+ */
+export async function openPostgresCorpus(name: string, articlesDir: string, embedder: Embedder, databaseUrl: string): Promise<{ reader: IndexReader; close(): Promise<void> }> {
+  const config = cliConfig({ SOURCES_DIR: articlesDir });
+  const store = new PostgresStore(databaseUrl, { schema: `docent_eval_${slug(name).replace(/-/g, '_')}` });
+  const progress = progressRenderer();
+  await reindexFromConfig(config, embedder, store, { onProgress: progress.onProgress });
+  progress.stop();
+  const reader = await store.open();
+  if (!reader) throw new Error(`The eval index of ${name} in ${store.location} could not be opened.`);
+  return { reader, close: () => store.close() };
 }

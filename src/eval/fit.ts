@@ -5,7 +5,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { evidenceOf, probability, type EvidenceName, type LogisticModel } from '../answer/decide.ts';
-import { cliConfig, stderrLog } from '../cli/context.ts';
+import { cliConfig, stderrEvents, stderrLog } from '../cli/context.ts';
 import { embedderFor } from '../docent.ts';
 import { FITTED_FILE, type Fitted } from '../fitted/fitted.ts';
 import { candidatesFor, FEATURES, search, type RankingWeights, type SearchOptions } from '../retrieval/search.ts';
@@ -53,7 +53,7 @@ function logistic(features: EvidenceName[], rows: number[][], labels: boolean[],
 }
 
 const config = cliConfig({});
-const embedder = await embedderFor(config, stderrLog);
+const embedder = await embedderFor(config, stderrEvents);
 const set = await newWiki();
 const index = await openCorpus(set.name, set.articlesDir, embedder);
 const tuning = set.questions.filter((question) => isTuningArticle(question.article!));

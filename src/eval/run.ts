@@ -5,11 +5,13 @@
  * and Docent's own seed questions (the fit reads the new_wiki tuning half alone; see fit.ts).
  */
 import { Command } from 'commander';
-import { cliConfig, stderrLog } from '../cli/context.ts';
+import { cliConfig, stderrEvents, stderrLog } from '../cli/context.ts';
 import { embedderFor } from '../docent.ts';
 import { fittedModels } from '../fitted/fitted.ts';
+import { startLocalPostgres } from '../index/postgres/localPostgres.ts';
+import type { IndexReader } from '../index/store.ts';
 import type { MemoryIndex } from '../index/vectra/memoryIndex.ts';
-import { openCorpus } from './corpus.ts';
+import { openCorpus, openPostgresCorpus } from './corpus.ts';
 import { covidQa, isTuningArticle, newWiki, seedQuestions, wikiQa, type EvalQuestion } from './datasets.ts';
 import { evaluateSet, METHODS, type Method, type SetResult } from './evaluate.ts';
 import { evenlySpaced, percent } from './metrics.ts';
@@ -18,8 +20,10 @@ const options = new Command('eval')
   .description('Measure answer quality and answer/decline decisions on every evaluation set, with baselines')
   .option('--limit <n>', 'evenly spaced subset of the new_wiki reporting-half questions (default: all)', (v) => Number.parseInt(v, 10))
   .option('--misses', 'list the seed questions Docent gets wrong (declined, first quote misses, or unanswerable yet answered with high confidence)')
+  .option('--store <kind>', 'answer from the vectra store, or from postgres (DATABASE_URL, else PGlite on 127.0.0.1); baselines always read the Vectra copy', 'vectra')
   .parse()
-  .opts<{ limit?: number; misses?: boolean }>();
+  .opts<{ limit?: number; misses?: boolean; store: string }>();
+if (options.store !== 'vectra' && options.store !== 'postgres') throw new Error(`--store must be vectra or postgres, not ${options.store}`);
 
 interface Row extends SetResult {
   readonly label: string;
@@ -27,34 +31,50 @@ interface Row extends SetResult {
 
 const config = cliConfig({});
 const fitted = fittedModels();
-const embedder = await embedderFor(config, stderrLog);
+const embedder = await embedderFor(config, stderrEvents);
 const rows: Row[] = [];
 const quoteOptions = { maxQuotes: 3, maxQuoteChars: config.MAX_QUOTE_CHARS };
+const local = options.store === 'postgres' && !config.DATABASE_URL ? await startLocalPostgres() : undefined;
+const databaseUrl = config.DATABASE_URL ?? local?.url;
+const readers = new Map<MemoryIndex, IndexReader>();
+const closers: (() => Promise<void>)[] = [];
+/** The corpus in memory (for the baselines), and the reader Docent answers from in this run. */
+async function corpus(name: string, articlesDir: string): Promise<MemoryIndex> {
+  const index = await openCorpus(name, articlesDir, embedder);
+  if (databaseUrl !== undefined && options.store === 'postgres') {
+    const postgres = await openPostgresCorpus(name, articlesDir, embedder, databaseUrl);
+    readers.set(index, postgres.reader);
+    closers.push(postgres.close);
+  }
+  return index;
+}
 async function evaluate(label: string, index: MemoryIndex, questions: readonly EvalQuestion[]): Promise<Row> {
-  return { label, ...(await evaluateSet(index, index, questions, embedder, fitted, quoteOptions)) };
+  return { label, ...(await evaluateSet(readers.get(index) ?? index, index, questions, embedder, fitted, quoteOptions)) };
 }
 
 const wiki = await newWiki();
-const wikiIndex = await openCorpus(wiki.name, wiki.articlesDir, embedder);
+const wikiIndex = await corpus(wiki.name, wiki.articlesDir);
 const reporting = evenlySpaced(wiki.questions.filter((q) => !isTuningArticle(q.article!)), options.limit);
 rows.push(await evaluate(`new_wiki reporting half`, wikiIndex, reporting));
 rows.push(await evaluate('COVID-QA off-topic', wikiIndex, await covidQa()));
 
 const wq = await wikiQa();
-const wqIndex = await openCorpus(wq.name, wq.articlesDir, embedder);
+const wqIndex = await corpus(wq.name, wq.articlesDir);
 rows.push(await evaluate('WikiQA dev answerable', wqIndex, wq.questions.filter((q) => q.answerable)));
 rows.push(await evaluate('WikiQA dev unanswerable', wqIndex, wq.questions.filter((q) => !q.answerable)));
 
 const seeds = await seedQuestions();
-const seedIndex = await openCorpus(seeds.name, seeds.articlesDir, embedder);
+const seedIndex = await corpus(seeds.name, seeds.articlesDir);
 rows.push(await evaluate('seed answerable', seedIndex, seeds.questions.filter((q) => q.answerable)));
 rows.push(await evaluate('seed unanswerable', seedIndex, seeds.questions.filter((q) => !q.answerable)));
 await embedder.dispose();
+for (const close of closers) await close();
+await local?.stop();
 
 const cell = (part: number, whole: number) => percent(part, whole).padStart(6);
 const pair = (row: Row, method: Method) => (row.answerable > 0 ? `${cell(row.hits[method][0], row.n)} ${cell(row.hits[method][1], row.n)}` : ' '.repeat(13));
 const lines = [
-  'Answer quality (hit@1 hit@3) and decisions, on data nothing was fitted on. Baselines: one sentence per quote.',
+  `Answer quality (hit@1 hit@3) and decisions, on data nothing was fitted on; Docent answering from the ${options.store === 'postgres' ? 'PostgreSQL' : 'Vectra'} store. Baselines: one sentence per quote.`,
   '',
   `${'set'.padEnd(26)} ${'n'.padStart(5)}   ${'Docent'.padEnd(13)}   ${'BM25'.padEnd(13)}   ${'dense'.padEnd(13)}   ${'RRF'.padEnd(13)}   ${'high'.padStart(6)} ${'low'.padStart(6)} ${'declined'.padStart(8)}`,
   ...rows.map(

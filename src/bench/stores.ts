@@ -1,0 +1,65 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stderrLog } from '../cli/context.ts';
+
+/** One line of storeScale.ts's output. */
+interface StoreFigures {
+  readonly store: string;
+  readonly sentences: number;
+  readonly chunks: number;
+  readonly writeSeconds: number;
+  readonly writeLongestBlockMs: number;
+  readonly oneChangedSeconds: number;
+  readonly loadSeconds: number;
+  readonly loadLongestBlockMs: number;
+  readonly queryP50Ms: number;
+  readonly queryP95Ms: number;
+  readonly servingRssMiB: number;
+  readonly diskMiB?: number;
+}
+
+const SCRIPT = fileURLToPath(new URL('./storeScale.ts', import.meta.url));
+
+/** Runs storeScale.ts in a process of its own, so its memory figures are its alone. */
+function measure(sentences: number, store: 'vectra' | 'postgres', articles: string): Promise<StoreFigures> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--expose-gc', '--max-old-space-size=20000', SCRIPT, '--sentences', String(sentences), '--store', store, '--articles', articles], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`the ${store} bench at ${sentences} sentences exited with code ${code}`));
+      resolve(JSON.parse(out.trim().split('\n').pop()!) as StoreFigures);
+    });
+  });
+}
+
+const cell = (value: number | undefined, digits: number, width: number) => (value === undefined ? '—' : value.toFixed(digits)).padStart(width);
+
+/** `npm run bench -- --scale …`: the store-level curve, one fresh process per size and store. */
+export async function benchStores(sizes: readonly number[], postgresSizes: readonly number[], articles: string): Promise<void> {
+  const runs: StoreFigures[] = [];
+  for (const size of sizes) {
+    stderrLog(`Vectra store, ${size.toLocaleString('en')} sentences…`);
+    runs.push(await measure(size, 'vectra', path.resolve(articles)));
+  }
+  for (const size of postgresSizes) {
+    stderrLog(`PostgreSQL store (PGlite), ${size.toLocaleString('en')} sentences…`);
+    runs.push(await measure(size, 'postgres', path.resolve(articles)));
+  }
+  const lines = [
+    'Store figures on a synthetic corpus (new_wiki sentence texts cycled, random unit vectors; 170 sentences per article).',
+    'write = first full write; 1 changed = re-index after one changed article; block = longest event-loop stall (not shown for PGlite, which runs',
+    'inside the measured process); query = ranking without embedding.',
+    '',
+    `${'store'.padEnd(10)} ${'sentences'.padStart(10)} ${'items'.padStart(10)} ${'write s'.padStart(8)} ${'block ms'.padStart(8)} ${'1 changed s'.padStart(11)} ${'load s'.padStart(7)} ${'p50 ms'.padStart(7)} ${'p95 ms'.padStart(7)} ${'RSS MiB'.padStart(8)} ${'disk MiB'.padStart(8)}`,
+    ...runs.map(
+      (run) =>
+        `${run.store.padEnd(10)} ${run.sentences.toLocaleString('en').padStart(10)} ${(2 * run.sentences + run.chunks).toLocaleString('en').padStart(10)} ${cell(run.writeSeconds, 1, 8)} ${cell(run.store === 'postgres' ? undefined : Math.max(run.writeLongestBlockMs, run.loadLongestBlockMs), 0, 8)} ${cell(run.oneChangedSeconds, 2, 11)} ${cell(run.loadSeconds, 1, 7)} ${cell(run.queryP50Ms, 1, 7)} ${cell(run.queryP95Ms, 1, 7)} ${cell(run.servingRssMiB, 0, 8)} ${cell(run.diskMiB, 0, 8)}`,
+    ),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
