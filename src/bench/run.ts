@@ -1,6 +1,7 @@
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Command } from 'commander';
 import { cliConfig, stderrEvents, stderrLog } from '../cli/context.ts';
 import { embedderFor, openDocent } from '../docent.ts';
@@ -65,7 +66,10 @@ const rawPerSecond = sample.length / ((performance.now() - began) / 1000);
 
 stderrLog(`Building the index over ${documents.length} articles…`);
 began = performance.now();
+const stalls = monitorEventLoopDelay({ resolution: 10 });
+stalls.enable();
 const docent = await openDocent(config, {}, embedder);
+stalls.disable();
 const buildSeconds = (performance.now() - began) / 1000;
 const { sources } = docent.sources();
 const chunks = sources.reduce((sum, source) => sum + source.chunks, 0);
@@ -93,6 +97,7 @@ const lines = [
   `  index build:           ${buildSeconds.toFixed(1)} s  (${(chunks / buildSeconds).toFixed(1)} chunks/s; ${indexPerSecond.toFixed(1)} texts/s incl. sentences alone and in context)`,
   `  naive raw embedding:   ${rawPerSecond.toFixed(1)} texts/s (same model and texts, corpus order, batches of ${config.EMBED_BATCH_SIZE}, this run)`,
   `  build / naive ratio:   ${(indexPerSecond / rawPerSecond).toFixed(2)}`,
+  `  longest event-loop stall during the build: ${(stalls.max / 1e6).toFixed(0)} ms`,
   `  query latency:         p50 ${quantile(latencies, 0.5).toFixed(1)} ms, p95 ${quantile(latencies, 0.95).toFixed(1)} ms (${latencies.length} questions, question in → answer out)`,
   `  peak RSS:              ${peakRssMiB.toFixed(0)} MiB`,
   `  index size on disk:    ${(indexBytes / 1024 / 1024).toFixed(1)} MiB`,

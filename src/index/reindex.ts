@@ -5,7 +5,7 @@ import type { SourceDocument, SourceProblem } from '../sources/types.ts';
 import { entityMentions } from '../retrieval/answerTypes.ts';
 import { termCounts } from './keywords.ts';
 import { diffSources, MANIFEST_VERSION, type IndexedSource, type IndexSettings, type Manifest } from './manifest.ts';
-import type { ChunkRecord, IndexStore, SentenceRecord, SourceItems } from './store.ts';
+import { yieldToEventLoop, type ChunkRecord, type IndexStore, type SentenceRecord, type SourceItems } from './store.ts';
 
 export interface ReindexOptions {
   readonly sourcesDir: string;
@@ -67,7 +67,21 @@ export interface DocumentRecords {
   readonly document: SourceDocument;
   /** Chunks are embedded with their article's title. */
   readonly chunks: { readonly record: ChunkRecord; readonly input: string }[];
-  readonly sentences: { readonly record: SentenceRecord; readonly input: string; readonly contextInput: string }[];
+  /** Entities are tagged later, group by group (see `tagged`): tagging is the slow part of indexing after the model. */
+  readonly sentences: { readonly record: Omit<SentenceRecord, 'entities'>; readonly input: string; readonly contextInput: string }[];
+}
+
+/** Sentences tagged between turns given back to the event loop (tagging takes about 1 ms a sentence). */
+const TAGS_PER_TURN = 16;
+
+/** The document's sentence records with their entities tagged. */
+export async function tagged(entry: DocumentRecords): Promise<SentenceRecord[]> {
+  const records: SentenceRecord[] = [];
+  for (const { record } of entry.sentences) {
+    records.push({ ...record, entities: entityMentions(record.text) });
+    if (records.length % TAGS_PER_TURN === 0) await yieldToEventLoop();
+  }
+  return records;
 }
 
 export function recordsOf(document: SourceDocument, settings: IndexSettings, overlapSentences: number, countTokens: (text: string) => number): DocumentRecords {
@@ -95,14 +109,13 @@ export function recordsOf(document: SourceDocument, settings: IndexSettings, ove
     }),
     sentences: sentences.map((span, sentence) => {
       const sentenceText = text.slice(span.start, span.end);
-      const record: SentenceRecord = {
+      const record = {
         sourceId: document.id,
         sentence,
         start: span.start,
         end: span.end,
         line: lineOf(starts, span.start),
         text: sentenceText,
-        entities: entityMentions(sentenceText),
       };
       return { record, input: sentenceText, contextInput: contextText(document.title, sentenceText) };
     }),
@@ -171,7 +184,7 @@ async function embedGroup(group: readonly DocumentRecords[], embedder: Embedder,
   const take = () => Float32Array.from(vectors[next++]!);
   for (const entry of group) {
     const chunks = entry.chunks.map(({ record }) => ({ record, vector: take() }));
-    const sentences = entry.sentences.map(({ record }) => ({ record, vector: take(), context: take() }));
+    const sentences = (await tagged(entry)).map((record) => ({ record, vector: take(), context: take() }));
     await put({ sourceId: entry.document.id, chunks, sentences, termCounts: termCounts(entry.sentences.map((s) => s.record)) });
   }
 }
@@ -208,7 +221,11 @@ export async function reindex(options: ReindexOptions): Promise<ReindexSummary> 
     }
 
     const reused = [...diff.unchanged, ...diff.kept];
-    const fresh = toEmbed.map((document) => recordsOf(document, settings, options.overlapSentences, (t) => embedder.countTokens(t)));
+    const fresh: DocumentRecords[] = [];
+    for (const document of toEmbed) {
+      fresh.push(recordsOf(document, settings, options.overlapSentences, (t) => embedder.countTokens(t)));
+      await yieldToEventLoop();
+    }
     const total = fresh.reduce((sum, entry) => sum + textCount(entry), 0);
     const indexedAt = now().toISOString();
     const writer = await store.begin(settings);
