@@ -32,6 +32,21 @@ export function refusal(context: BotContext, userId: string, question: string): 
   return overRateLimit(context, userId);
 }
 
+/**
+ * Answers in turn: `acknowledge` runs at once (Discord wants a reply within 3 s), then `answer`
+ * waits for its turn. When too many questions are already waiting, the user is told Docent is
+ * busy with `busy`, and the question does not count against their rate limit.
+ */
+export async function inTurn(context: BotContext, userId: string, steps: { acknowledge?: () => Promise<unknown>; answer: () => Promise<unknown>; busy: () => Promise<unknown> }): Promise<void> {
+  if (context.queue.full) {
+    context.limiter.refund(userId);
+    await steps.busy();
+    return;
+  }
+  await steps.acknowledge?.();
+  await context.queue.run(steps.answer);
+}
+
 /** Counts one question against the user's rate limit; says how long to wait when over it. */
 export function overRateLimit(context: BotContext, userId: string): string | undefined {
   const wait = context.limiter.take(userId);

@@ -1,5 +1,5 @@
 import { MessageFlags, type ButtonInteraction } from 'discord.js';
-import { answerReply, BUSY, overRateLimit } from './asking.ts';
+import { answerReply, BUSY, inTurn, overRateLimit } from './asking.ts';
 import type { BotContext } from './context.ts';
 import { renderSources } from './render.ts';
 
@@ -22,12 +22,11 @@ export async function handleButton(interaction: ButtonInteraction, context: BotC
       await interaction.reply({ content: limited, flags: MessageFlags.Ephemeral });
       return true;
     }
-    const ran = await context.gate.tryRun(async () => {
-      await interaction.deferReply({ flags: MessageFlags.Ephemeral });
-      const reply = await answerReply(context, answer.question, answer.shown);
-      await interaction.editReply(reply);
+    await inTurn(context, interaction.user.id, {
+      acknowledge: () => interaction.deferReply({ flags: MessageFlags.Ephemeral }),
+      answer: async () => interaction.editReply(await answerReply(context, answer.question, answer.shown)),
+      busy: () => interaction.reply({ content: BUSY, flags: MessageFlags.Ephemeral }),
     });
-    if (!ran) await interaction.reply({ content: BUSY, flags: MessageFlags.Ephemeral });
     return true;
   }
 

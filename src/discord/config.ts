@@ -27,8 +27,10 @@ export const botConfigSchema = engineConfigSchema.extend({
   DISCORD_API_URL: z.string().url('DISCORD_API_URL must be a URL such as http://localhost:8080/api').optional(),
   /** Questions one user may ask per minute. */
   RATE_LIMIT_PER_MINUTE: positiveInt('RATE_LIMIT_PER_MINUTE', 1000).default(5),
-  /** Questions answered at the same time; more wait for a friendly "busy" reply. */
+  /** Questions answered at the same time; the rest wait their turn. */
   MAX_CONCURRENT_ANSWERS: positiveInt('MAX_CONCURRENT_ANSWERS', 64).default(4),
+  /** Questions that may wait for their turn; past this, a friendly "busy" reply (which does not count against the rate limit). */
+  MAX_WAITING_QUESTIONS: positiveInt('MAX_WAITING_QUESTIONS', 100_000).default(200),
   /** Longest question accepted, in characters. */
   MAX_QUESTION_CHARS: positiveInt('MAX_QUESTION_CHARS', 2000).default(300),
   /** Append-only JSON-lines file where "Helpful" / "Not helpful" votes are recorded. */

@@ -4,7 +4,7 @@ import type { Docent } from '../docent.ts';
 import { AnswerStore } from './answerStore.ts';
 import type { BotConfig } from './config.ts';
 import { feedbackLog, type FeedbackLog } from './feedback.ts';
-import { ConcurrencyGate, RateLimiter } from './limits.ts';
+import { AnswerQueue, RateLimiter } from './limits.ts';
 import { ReindexJob } from './reindexJob.ts';
 
 /** Everything a command handler may use; built once at start-up and handed in, so tests can build their own. */
@@ -13,7 +13,7 @@ export interface BotContext {
   readonly config: Pick<BotConfig, 'ADMIN_ROLE_IDS' | 'MAX_QUESTION_CHARS' | 'REINDEX_PROGRESS_MS'>;
   readonly logger: Logger;
   readonly limiter: RateLimiter;
-  readonly gate: ConcurrencyGate;
+  readonly queue: AnswerQueue;
   readonly answers: AnswerStore;
   readonly feedback: FeedbackLog;
   readonly reindexJob: ReindexJob;
@@ -26,7 +26,7 @@ export function createBotContext(docent: Docent, config: BotConfig, logger: Logg
     config,
     logger,
     limiter: new RateLimiter(config.RATE_LIMIT_PER_MINUTE),
-    gate: new ConcurrencyGate(config.MAX_CONCURRENT_ANSWERS),
+    queue: new AnswerQueue(config.MAX_CONCURRENT_ANSWERS, config.MAX_WAITING_QUESTIONS),
     answers: new AnswerStore(),
     // The application id salts the user hashes, so the same person hashes differently per bot.
     feedback: feedbackLog(config.FEEDBACK_LOG, config.DISCORD_CLIENT_ID),

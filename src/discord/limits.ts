@@ -1,3 +1,5 @@
+import PQueue from 'p-queue';
+
 /** Per-user sliding-window rate limit: at most `perMinute` questions in any 60 s. */
 export class RateLimiter {
   private readonly recent = new Map<string, number[]>();
@@ -6,6 +8,11 @@ export class RateLimiter {
     private readonly perMinute: number,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** Takes back the latest attempt: a question turned away for Docent's own reasons costs the user nothing. */
+  refund(userId: string): void {
+    this.recent.get(userId)?.pop();
+  }
 
   /** Records an attempt; returns the seconds to wait if over the limit, else 0. */
   take(userId: string): number {
@@ -22,20 +29,33 @@ export class RateLimiter {
   }
 }
 
-/** Bounds how many questions are answered at once, so a burst cannot starve the bot. */
-export class ConcurrencyGate {
-  private active = 0;
+/**
+ * Questions are answered in turn: `concurrency` at once, the rest waiting in order. Only when
+ * `maxWaiting` are already waiting is a question turned away, so a burst is answered rather
+ * than refused.
+ */
+export class AnswerQueue {
+  private readonly queue: PQueue;
 
-  constructor(private readonly max: number) {}
+  constructor(
+    concurrency: number,
+    private readonly maxWaiting: number,
+  ) {
+    this.queue = new PQueue({ concurrency });
+  }
 
-  /** Runs `work` if a slot is free; returns undefined at once when all are taken. */
-  async tryRun<T>(work: () => Promise<T>): Promise<{ value: T } | undefined> {
-    if (this.active >= this.max) return undefined;
-    this.active++;
-    try {
-      return { value: await work() };
-    } finally {
-      this.active--;
-    }
+  /** True when a new question would have to be turned away. */
+  get full(): boolean {
+    return this.queue.size >= this.maxWaiting;
+  }
+
+  /** Questions waiting for their turn (not counting those being answered). */
+  get waiting(): number {
+    return this.queue.size;
+  }
+
+  /** Runs `work` in its turn (check `full` first: the queue does not refuse). */
+  run<T>(work: () => Promise<T>): Promise<T> {
+    return this.queue.add(work, { throwOnTimeout: true });
   }
 }

@@ -1,5 +1,5 @@
 import type { Message } from 'discord.js';
-import { answerReply, BUSY, NO_MENTIONS, plainQuestion, refusal } from './asking.ts';
+import { answerReply, BUSY, inTurn, NO_MENTIONS, plainQuestion, refusal } from './asking.ts';
 import type { BotContext } from './context.ts';
 
 /** The question in a message that mentions the bot, without the mention itself. */
@@ -25,9 +25,11 @@ export async function handleMention(message: Message, context: BotContext): Prom
     await message.reply({ content: refused, allowedMentions: NO_MENTIONS });
     return;
   }
-  const ran = await context.gate.tryRun(async () => {
-    if ('sendTyping' in message.channel) await message.channel.sendTyping().catch(() => undefined);
-    await message.reply(await answerReply(context, question));
+  await inTurn(context, message.author.id, {
+    acknowledge: async () => {
+      if ('sendTyping' in message.channel) await message.channel.sendTyping().catch(() => undefined);
+    },
+    answer: async () => message.reply(await answerReply(context, question)),
+    busy: () => message.reply({ content: BUSY, allowedMentions: NO_MENTIONS }),
   });
-  if (!ran) await message.reply({ content: BUSY, allowedMentions: NO_MENTIONS });
 }

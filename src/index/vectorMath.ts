@@ -1,18 +1,32 @@
 /** Dense scoring over flat row-major matrices of unit vectors. */
 
 /**
- * Vectors stored as int8: each row is scaled so its largest component is ±127 and keeps that
- * scale. A quarter of the memory of float32; a cosine read back is within about 1e-3 of the exact one.
+ * Vectors as float32, or as int8 where memory matters: each row then scaled so its largest
+ * component is ±127, keeping that scale. int8 takes a quarter of the memory; a cosine read back
+ * is within about 1e-3 of the exact one.
  */
-export interface QuantizedMatrix {
+export interface VectorMatrix {
   readonly dimensions: number;
   readonly rows: number;
-  readonly codes: Int8Array;
-  /** Per row: the value one code step stands for. */
+  readonly codes: Float32Array | Int8Array;
+  /** Per row: the value one code step stands for (1 for float32 rows). */
   readonly scales: Float32Array;
 }
 
-export function quantize(vectors: readonly ArrayLike<number>[], dimensions: number): QuantizedMatrix {
+export function float32Matrix(values: Float32Array, dimensions: number): VectorMatrix {
+  const rows = values.length / dimensions;
+  if (!Number.isInteger(rows)) throw new RangeError(`${values.length} numbers do not make rows of ${dimensions}`);
+  return { dimensions, rows, codes: values, scales: new Float32Array(rows).fill(1) };
+}
+
+/** The same vectors in int8 (a float32 matrix is converted; an int8 one returned as it is). */
+export function toInt8(matrix: VectorMatrix): VectorMatrix {
+  if (matrix.codes instanceof Int8Array) return matrix;
+  const rows = Array.from({ length: matrix.rows }, (_, row) => matrix.codes.subarray(row * matrix.dimensions, (row + 1) * matrix.dimensions));
+  return quantize(rows, matrix.dimensions);
+}
+
+export function quantize(vectors: readonly ArrayLike<number>[], dimensions: number): VectorMatrix {
   const codes = new Int8Array(vectors.length * dimensions);
   const scales = new Float32Array(vectors.length);
   vectors.forEach((vector, row) => {
@@ -26,10 +40,10 @@ export function quantize(vectors: readonly ArrayLike<number>[], dimensions: numb
   return { dimensions, rows: vectors.length, codes, scales };
 }
 
-/** The rows of several matrices, one after another. */
-export function concatenate(parts: readonly QuantizedMatrix[], dimensions: number): QuantizedMatrix {
+/** The rows of several matrices (all float32 or all int8), one after another. */
+export function concatenate(parts: readonly VectorMatrix[], dimensions: number, int8: boolean): VectorMatrix {
   const rows = parts.reduce((sum, part) => sum + part.rows, 0);
-  const codes = new Int8Array(rows * dimensions);
+  const codes = int8 ? new Int8Array(rows * dimensions) : new Float32Array(rows * dimensions);
   const scales = new Float32Array(rows);
   let row = 0;
   for (const part of parts) {
@@ -41,7 +55,7 @@ export function concatenate(parts: readonly QuantizedMatrix[], dimensions: numbe
 }
 
 /** Dot product of `query` with one row; the cosine, for unit vectors. */
-export function dotRow(matrix: QuantizedMatrix, row: number, query: Float64Array): number {
+export function dotRow(matrix: VectorMatrix, row: number, query: Float64Array): number {
   const { codes, dimensions } = matrix;
   let sum = 0;
   for (let d = 0, offset = row * dimensions; d < dimensions; d++) sum += codes[offset + d]! * query[d]!;
@@ -49,7 +63,7 @@ export function dotRow(matrix: QuantizedMatrix, row: number, query: Float64Array
 }
 
 /** Dot product of `query` with every row. */
-export function dotAll(matrix: QuantizedMatrix, query: Float64Array): Float64Array {
+export function dotAll(matrix: VectorMatrix, query: Float64Array): Float64Array {
   const scores = new Float64Array(matrix.rows);
   for (let row = 0; row < matrix.rows; row++) scores[row] = dotRow(matrix, row, query);
   return scores;

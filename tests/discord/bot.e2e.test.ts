@@ -428,6 +428,15 @@ describe('Docent on (fake) Discord', () => {
     expect(bodyOf(await originalEditOf(other)).embeds).toHaveLength(1);
   });
 
+  it('answers a burst of 50 askers in turn instead of turning them away', async () => {
+    const payloads = await Promise.all(Array.from({ length: 50 }, (_, i) => ask(`Which properties does Russia want returned? (${i})`)));
+    const callbacks = await Promise.all(payloads.map(callbackOf));
+    // Every one is acknowledged with a deferral at once: nobody is told Docent is busy.
+    expect(callbacks.map((callback) => callbackBody(callback).type)).toEqual(payloads.map(() => 5));
+    const edits = await Promise.all(payloads.map((payload) => originalEditOf(payload)));
+    expect(edits.every((edit) => (bodyOf(edit).embeds?.length ?? 0) === 1)).toBe(true);
+  }, 60_000);
+
   it('turns a failure into a private message with an error id that is in the log with the error', async () => {
     failNextAsk = true;
     const payload = await ask('Who led the talks in Istanbul?');

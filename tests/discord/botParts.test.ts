@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/config/load.ts';
 import { botConfigSchema } from '../../src/discord/config.ts';
 import { feedbackLog, hashUserId } from '../../src/discord/feedback.ts';
-import { ConcurrencyGate, RateLimiter } from '../../src/discord/limits.ts';
+import { AnswerQueue, RateLimiter } from '../../src/discord/limits.ts';
 import { addressesBot, questionFromMention } from '../../src/discord/mention.ts';
 import { checkAdmin } from '../../src/discord/permissions.ts';
 import { configErrorLine, createLogger } from '../../src/discord/startup.ts';
@@ -43,25 +43,46 @@ describe('RateLimiter', () => {
   });
 });
 
-describe('ConcurrencyGate', () => {
-  it('runs up to max at once, returns undefined when full, and frees slots after success or error', async () => {
-    const gate = new ConcurrencyGate(2);
+describe('AnswerQueue', () => {
+  it('answers in turn, at most `concurrency` at once, and is full only when enough are waiting', async () => {
+    const queue = new AnswerQueue(2, 3);
     const releases: Array<() => void> = [];
-    const blocked = () => new Promise<string>((resolve) => releases.push(() => resolve('done')));
-    const first = gate.tryRun(blocked);
-    const second = gate.tryRun(blocked);
-    expect(await gate.tryRun(async () => 'third')).toBeUndefined();
-    releases[0]!();
-    expect(await first).toEqual({ value: 'done' });
-    expect(await gate.tryRun(async () => 'now there is room')).toEqual({ value: 'now there is room' });
+    let running = 0;
+    let most = 0;
+    const order: number[] = [];
+    const job = (n: number) => () =>
+      new Promise<number>((resolve) => {
+        running++;
+        most = Math.max(most, running);
+        releases.push(() => {
+          running--;
+          order.push(n);
+          resolve(n);
+        });
+      });
+    const answers = [1, 2, 3, 4, 5].map((n) => queue.run(job(n)));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(queue.waiting).toBe(3);
+    expect(queue.full).toBe(true);
+    while (releases.length > 0 || order.length < 5) {
+      releases.shift()?.();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(await Promise.all(answers)).toEqual([1, 2, 3, 4, 5]);
+    expect(order).toEqual([1, 2, 3, 4, 5]);
+    expect(most).toBe(2);
+    expect(queue.full).toBe(false);
+    // A failed answer frees its turn.
+    await expect(queue.run(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(await queue.run(async () => 'after')).toBe('after');
+  });
 
-    await expect(gate.tryRun(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
-    await expect(gate.tryRun(async () => Promise.reject(new Error('boom again')))).rejects.toThrow('boom again');
-    releases[1]!();
-    await second;
-    // Both failures gave their slots back.
-    const both = await Promise.all([gate.tryRun(async () => 1), gate.tryRun(async () => 2)]);
-    expect(both).toEqual([{ value: 1 }, { value: 2 }]);
+  it('refunds a turned-away question against the rate limit', () => {
+    const limiter = new RateLimiter(1, () => 0);
+    expect(limiter.take('u')).toBe(0);
+    limiter.refund('u');
+    expect(limiter.take('u')).toBe(0);
+    expect(limiter.take('u')).toBeGreaterThan(0);
   });
 });
 
@@ -148,6 +169,7 @@ describe('bot configuration', () => {
       ADMIN_ROLE_IDS: [],
       RATE_LIMIT_PER_MINUTE: 5,
       MAX_CONCURRENT_ANSWERS: 4,
+      MAX_WAITING_QUESTIONS: 200,
       MAX_QUESTION_CHARS: 300,
       REINDEX_PROGRESS_MS: 3000,
       LOG_LEVEL: 'info',

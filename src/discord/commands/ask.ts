@@ -1,5 +1,5 @@
 import { MessageFlags, SlashCommandBuilder, type ChatInputCommandInteraction } from 'discord.js';
-import { answerReply, BUSY, plainQuestion, refusal } from '../asking.ts';
+import { answerReply, BUSY, inTurn, plainQuestion, refusal } from '../asking.ts';
 import type { BotContext, SlashCommand } from '../context.ts';
 
 export const ask: SlashCommand = {
@@ -17,10 +17,10 @@ export const ask: SlashCommand = {
       await interaction.reply({ content: refused, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
       return;
     }
-    const ran = await context.gate.tryRun(async () => {
-      await interaction.deferReply(isPrivate ? { flags: MessageFlags.Ephemeral } : {});
-      await interaction.editReply(await answerReply(context, question));
+    await inTurn(context, interaction.user.id, {
+      acknowledge: () => interaction.deferReply(isPrivate ? { flags: MessageFlags.Ephemeral } : {}),
+      answer: async () => interaction.editReply(await answerReply(context, question)),
+      busy: () => interaction.reply({ content: BUSY, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } }),
     });
-    if (!ran) await interaction.reply({ content: BUSY, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
   },
 };

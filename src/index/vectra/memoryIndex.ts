@@ -1,21 +1,23 @@
 import type { IndexedSource, Manifest } from '../manifest.ts';
 import type { ChunkRecord, DenseHit, IndexReader, KeywordStats, SentenceFilter, SentenceRecord } from '../store.ts';
-import { concatenate, dotAll, dotRow, topK, type QuantizedMatrix } from '../vectorMath.ts';
+import { concatenate, dotAll, dotRow, topK, type VectorMatrix } from '../vectorMath.ts';
 import type { LoadedShard } from './shards.ts';
 
 /**
- * A generation held in memory: every vector in an int8 matrix (one row per record), searched
- * exhaustively. No approximation beyond int8, and fast up to a few hundred thousand sentences on
- * one core; past that, the PostgreSQL store's HNSW indexes are the way (see README, Limits).
+ * A generation held in memory: every vector in a matrix (one row per record), float32 or, past
+ * INT8_ABOVE_SENTENCES, int8; searched exhaustively. Exact (but for int8 rounding), and fast up to
+ * a few hundred thousand sentences on one core; past that, the PostgreSQL store's HNSW indexes are
+ * the way (see README, Limits).
  */
+export const INT8_ABOVE_SENTENCES = 200_000;
 export class MemoryIndex implements IndexReader {
   readonly sources: ReadonlyMap<string, IndexedSource>;
   readonly dimensions: number;
   readonly sentences: SentenceRecord[] = [];
   readonly chunks: ChunkRecord[] = [];
-  readonly sentenceVectors: QuantizedMatrix;
-  readonly contextVectors: QuantizedMatrix;
-  readonly chunkVectors: QuantizedMatrix;
+  readonly sentenceVectors: VectorMatrix;
+  readonly contextVectors: VectorMatrix;
+  readonly chunkVectors: VectorMatrix;
   /** For each sentence, the range [from, to) of positions in `chunks` that may hold it. */
   private readonly chunkFrom: Int32Array;
   private readonly chunkTo: Int32Array;
@@ -30,9 +32,10 @@ export class MemoryIndex implements IndexReader {
     this.dimensions = manifest.settings.dimensions;
     this.sources = new Map(manifest.sources.map((source) => [source.id, source]));
     const sentenceCount = shards.reduce((sum, shard) => sum + shard.sentences.length, 0);
-    this.sentenceVectors = concatenate(shards.map((shard) => shard.sentenceVectors), this.dimensions);
-    this.contextVectors = concatenate(shards.map((shard) => shard.contextVectors), this.dimensions);
-    this.chunkVectors = concatenate(shards.map((shard) => shard.chunkVectors), this.dimensions);
+    const int8 = shards.some((shard) => shard.sentenceVectors.codes instanceof Int8Array);
+    this.sentenceVectors = concatenate(shards.map((shard) => shard.sentenceVectors), this.dimensions, int8);
+    this.contextVectors = concatenate(shards.map((shard) => shard.contextVectors), this.dimensions, int8);
+    this.chunkVectors = concatenate(shards.map((shard) => shard.chunkVectors), this.dimensions, int8);
     this.chunkFrom = new Int32Array(sentenceCount);
     this.chunkTo = new Int32Array(sentenceCount);
     for (const shard of shards) {

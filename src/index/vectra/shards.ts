@@ -4,7 +4,7 @@ import { LocalIndex } from 'vectra';
 import { z } from 'zod';
 import { termCounts } from '../keywords.ts';
 import { yieldToEventLoop, type ChunkRecord, type SentenceRecord, type SourceItems } from '../store.ts';
-import { quantize, type QuantizedMatrix } from '../vectorMath.ts';
+import { float32Matrix, toInt8, type VectorMatrix } from '../vectorMath.ts';
 
 /**
  * A shard holds one source: its chunks and sentences as Vectra `LocalIndex` folders of at most
@@ -13,8 +13,9 @@ import { quantize, type QuantizedMatrix } from '../vectorMath.ts';
  * runs within one part.
  *
  * Beside them, what loading reads: `records.json` (the records and keyword counts) and
- * `vectors.bin` (the vectors as int8, see vectorMath.ts), so a large index loads without parsing
- * hundreds of megabytes of JSON numbers. A shard without them is read from its Vectra files.
+ * `vectors.bin` (the vectors as float32: sentences, then contexts, then chunks), so a large index
+ * loads without parsing hundreds of megabytes of JSON numbers. A shard without them is read from
+ * its Vectra files.
  */
 const PART_ITEMS = 2048;
 /** Inserts between turns given back to the event loop. */
@@ -59,10 +60,10 @@ export class ShardFormatError extends Error {
 /** A shard as read back: records in order, vectors as matrices (one row per record). */
 export interface LoadedShard {
   readonly chunks: ChunkRecord[];
-  readonly chunkVectors: QuantizedMatrix;
+  readonly chunkVectors: VectorMatrix;
   readonly sentences: SentenceRecord[];
-  readonly sentenceVectors: QuantizedMatrix;
-  readonly contextVectors: QuantizedMatrix;
+  readonly sentenceVectors: VectorMatrix;
+  readonly contextVectors: VectorMatrix;
   readonly termCounts: Readonly<Record<string, number>>;
 }
 
@@ -107,19 +108,21 @@ export async function writeShard(folder: string, items: SourceItems): Promise<vo
     chunks: items.chunks.map((c) => c.record),
     terms: { ...items.termCounts },
   };
-  const dimensions = (items.sentences[0]?.vector ?? items.chunks[0]?.vector)?.length ?? 0;
-  const matrices = [
-    quantize(items.sentences.map((s) => s.vector), dimensions),
-    quantize(items.sentences.map((s) => s.context), dimensions),
-    quantize(items.chunks.map((c) => c.vector), dimensions),
-  ];
-  await writeFile(path.join(folder, VECTORS_FILE), Buffer.concat([...matrices.map((m) => bytesOf(m.codes)), ...matrices.map((m) => bytesOf(m.scales))]));
+  const vectors = [...items.sentences.map((s) => s.vector), ...items.sentences.map((s) => s.context), ...items.chunks.map((c) => c.vector)];
+  await writeFile(path.join(folder, VECTORS_FILE), Buffer.concat(vectors.map(bytesOf)));
   await writeFile(path.join(folder, RECORDS_FILE), JSON.stringify(records));
 }
 
-const bytesOf = (array: Int8Array | Float32Array) => Buffer.from(array.buffer, array.byteOffset, array.byteLength);
+const bytesOf = (array: Float32Array) => Buffer.from(array.buffer, array.byteOffset, array.byteLength);
 
-export async function readShard(folder: string, dimensions: number): Promise<LoadedShard> {
+/** Reads a shard; `int8` converts its vectors to int8 as they are read (for a large index). */
+export async function readShard(folder: string, dimensions: number, int8 = false): Promise<LoadedShard> {
+  const shard = await readShardAsStored(folder, dimensions);
+  if (!int8) return shard;
+  return { ...shard, sentenceVectors: toInt8(shard.sentenceVectors), contextVectors: toInt8(shard.contextVectors), chunkVectors: toInt8(shard.chunkVectors) };
+}
+
+async function readShardAsStored(folder: string, dimensions: number): Promise<LoadedShard> {
   let text: string;
   try {
     text = await readFile(path.join(folder, RECORDS_FILE), 'utf8');
@@ -135,19 +138,17 @@ export async function readShard(folder: string, dimensions: number): Promise<Loa
   }
   const bytes = await readFile(path.join(folder, VECTORS_FILE));
   const counts = [parsed.sentences.length, parsed.sentences.length, parsed.chunks.length];
-  const totalRows = counts.reduce((sum, n) => sum + n, 0);
-  if (bytes.length !== totalRows * (dimensions + 4)) {
-    throw new ShardFormatError(`${path.join(folder, VECTORS_FILE)} holds ${bytes.length} bytes, not the ${totalRows * (dimensions + 4)} its records call for`);
+  const expected = counts.reduce((sum, n) => sum + n, 0) * dimensions * 4;
+  if (bytes.length !== expected) {
+    throw new ShardFormatError(`${path.join(folder, VECTORS_FILE)} holds ${bytes.length} bytes, not the ${expected} its records call for`);
   }
-  let codeOffset = 0;
-  let scaleOffset = totalRows * dimensions;
-  const [sentenceVectors, contextVectors, chunkVectors] = counts.map((rows): QuantizedMatrix => {
-    // Copies, so each matrix owns an aligned buffer of its own.
-    const codes = new Int8Array(bytes.subarray(codeOffset, codeOffset + rows * dimensions));
-    const scales = new Float32Array(Uint8Array.from(bytes.subarray(scaleOffset, scaleOffset + rows * 4)).buffer);
-    codeOffset += rows * dimensions;
-    scaleOffset += rows * 4;
-    return { dimensions, rows, codes, scales };
+  // One aligned copy, viewed as three matrices.
+  const values = new Float32Array(Uint8Array.from(bytes).buffer);
+  let offset = 0;
+  const [sentenceVectors, contextVectors, chunkVectors] = counts.map((rows): VectorMatrix => {
+    const matrix = float32Matrix(values.subarray(offset, offset + rows * dimensions), dimensions);
+    offset += rows * dimensions;
+    return matrix;
   });
   return { sentences: parsed.sentences, chunks: parsed.chunks, sentenceVectors: sentenceVectors!, contextVectors: contextVectors!, chunkVectors: chunkVectors!, termCounts: parsed.terms };
 }
@@ -177,11 +178,12 @@ async function readVectraShard(folder: string, dimensions: number): Promise<Load
     return vector;
   });
   const matrix = (vectors: number[][]) => {
-    try {
-      return quantize(vectors, dimensions);
-    } catch (error) {
-      throw new ShardFormatError(`${folder}: ${(error as Error).message}`);
-    }
+    const values = new Float32Array(vectors.length * dimensions);
+    vectors.forEach((vector, row) => {
+      if (vector.length !== dimensions) throw new ShardFormatError(`${folder}: a vector has ${vector.length} numbers, not ${dimensions}`);
+      values.set(vector, row * dimensions);
+    });
+    return float32Matrix(values, dimensions);
   };
   return {
     chunks: chunks.map((entry) => entry.record),
