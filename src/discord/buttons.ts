@@ -5,6 +5,9 @@ import { renderSources } from './render.ts';
 
 const EXPIRED = 'This answer is too old for its buttons to work (Docent was restarted or has answered many questions since). Please ask again.';
 
+/** Said for a button Docent did not make (or no longer knows), instead of letting Discord show "This interaction failed". */
+export const UNKNOWN_BUTTON = 'Docent does not know this button. Ask again to get fresh buttons.';
+
 /** Handles the buttons Docent puts under its messages; returns false for a button it does not know. */
 export async function handleButton(interaction: ButtonInteraction, context: BotContext): Promise<boolean> {
   const [app, action, ...rest] = interaction.customId.split(':');
@@ -32,9 +35,15 @@ export async function handleButton(interaction: ButtonInteraction, context: BotC
 
   if (action === 'vote') {
     const [direction, answerId] = rest;
+    if (direction !== 'up' && direction !== 'down') return false;
     const answer = context.answers.get(answerId ?? '');
     if (!answer) {
       await interaction.reply({ content: EXPIRED, flags: MessageFlags.Ephemeral });
+      return true;
+    }
+    // One vote per person per answer: pressing again does not write another line.
+    if (!context.answers.vote(answerId!, interaction.user.id)) {
+      await interaction.reply({ content: 'You already gave feedback on this answer — thanks.', flags: MessageFlags.Ephemeral });
       return true;
     }
     await context.feedback.record({
@@ -48,8 +57,10 @@ export async function handleButton(interaction: ButtonInteraction, context: BotC
   }
 
   if (action === 'sources') {
+    const page = rest[0] ?? '';
+    if (!/^\d{1,6}$/.test(page)) return false;
     const { sources, builtAt } = context.docent.sources();
-    await interaction.update(renderSources(sources, Number(rest[0] ?? 0), builtAt));
+    await interaction.update(renderSources(sources, Number(page), builtAt));
     return true;
   }
   return false;

@@ -1,11 +1,13 @@
-import type { Interaction, Message } from 'discord.js';
-import { handleButton } from './buttons.ts';
+import { MessageFlags, type Interaction, type Message } from 'discord.js';
+import { handleButton, UNKNOWN_BUTTON } from './buttons.ts';
 import { commands } from './commands/index.ts';
 import type { BotContext } from './context.ts';
 import { logWithErrorId, reportError } from './errors.ts';
 import { handleMention } from './mention.ts';
 
 const byName = new Map(commands.map((command) => [command.data.name, command]));
+
+const UNKNOWN_COMMAND = 'Docent does not have this command any more. An admin can run `npm run register` to update the command list.';
 
 /** Sends each interaction to its command or button handler; any failure becomes an error id for the user. */
 export async function routeInteraction(interaction: Interaction, context: BotContext): Promise<void> {
@@ -14,9 +16,12 @@ export async function routeInteraction(interaction: Interaction, context: BotCon
     if (interaction.isChatInputCommand()) {
       const command = byName.get(interaction.commandName);
       if (command) await command.execute(interaction, context);
-      else context.logger.warn({ command: interaction.commandName }, 'unknown command (run npm run register?)');
+      else {
+        context.logger.warn({ command: interaction.commandName }, 'unknown command (run npm run register?)');
+        await interaction.reply({ content: UNKNOWN_COMMAND, flags: MessageFlags.Ephemeral });
+      }
     } else if (interaction.isButton()) {
-      await handleButton(interaction, context);
+      if (!(await handleButton(interaction, context))) await interaction.reply({ content: UNKNOWN_BUTTON, flags: MessageFlags.Ephemeral });
     }
   } catch (error) {
     await reportError(interaction, context.logger, error);

@@ -199,6 +199,7 @@ function expectVerbatim(quotes: readonly RenderedQuote[]): void {
 
 const answerButtonsOf = (body: MessageBody) => body.components?.[0]?.components ?? [];
 
+
 // -------------------------------------------------------------------- tests
 
 describe('Docent on (fake) Discord', () => {
@@ -410,6 +411,28 @@ describe('Docent on (fake) Discord', () => {
     });
     expect((entry.sources as string[]).length).toBe(3);
     expect(text).not.toContain(voter.id);
+
+    // Pressing again is acknowledged but not recorded twice.
+    const again = fake.buttonPress({ customId: helpful.custom_id!, message: answered.messageId, user: voter });
+    fake.dispatchInteraction(again);
+    expect(callbackBody(await callbackOf(again)).data?.content).toMatch(/already gave feedback/);
+    expect((await readFile(config.FEEDBACK_LOG, 'utf8')).trimEnd().split('\n')).toHaveLength(1);
+  });
+
+  it('answers buttons and commands it does not know instead of letting them fail', async () => {
+    // A forged vote on a real answer: its id from the Helpful button (`docent:vote:up:<id>`).
+    const answerId = answerButtonsOf(answered.body).find((button) => button.label === 'Helpful')!.custom_id!.split(':')[3]!;
+    for (const customId of [`docent:vote:sideways:${answerId}`, 'docent:sources:abc', 'docent:nonsense', 'someone-else:button']) {
+      const payload = fake.buttonPress({ customId, message: answered.messageId, user: newUser('prober') });
+      fake.dispatchInteraction(payload);
+      const body = callbackBody(await callbackOf(payload));
+      expect(body, customId).toMatchObject({ type: 4, data: { content: expect.stringMatching(/does not know this button/), flags: MessageFlags.Ephemeral } });
+    }
+    expect((await readFile(config.FEEDBACK_LOG, 'utf8')).trimEnd().split('\n')).toHaveLength(1);
+
+    const unknown = fake.slashCommand({ name: 'retired-command', options: {}, user: newUser('prober') });
+    fake.dispatchInteraction(unknown);
+    expect(callbackBody(await callbackOf(unknown))).toMatchObject({ type: 4, data: { content: expect.stringMatching(/npm run register/) } });
   });
 
   it('tells a user asking a 6th question within a minute to wait, without crashing', async () => {
@@ -545,7 +568,7 @@ describe('Docent on (fake) Discord', () => {
     expect(logLines.length).toBeGreaterThan(0);
     expect(logLines.join('\n')).not.toContain(TOKEN);
     expect(logLines.join('\n')).not.toContain(TOKEN.split('.')[2]);
-    const injected = new Set(['failed to handle an interaction', 'failed to answer a mention']);
+    const injected = new Set(['failed to handle an interaction', 'failed to answer a mention', 'unknown command (run npm run register?)']);
     const problems = logs().filter((entry) => (entry.level as number) >= 40 && !injected.has(entry.msg as string));
     expect(problems).toEqual([]);
     expect(logs().some((entry) => entry.msg === 'Docent is online')).toBe(true);
