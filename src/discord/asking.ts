@@ -64,13 +64,15 @@ export async function answerReply(context: BotContext, question: string, shown =
   }
   const answerId = context.answers.put({
     question,
-    shown: shown + answer.quotes.length,
-    sources: answer.quotes.map((quote) => quote.source.id),
+    shown: shown + rendered.shown,
+    sources: answer.quotes.slice(0, rendered.shown).map((quote) => quote.source.id),
   });
+  // Quotes that did not fit are the next page's first ones.
+  const hasMore = answer.hasMore || rendered.shown < answer.quotes.length;
   return {
     ...(rendered.content ? { content: rendered.content } : {}),
     embeds: rendered.embeds,
-    components: [answerButtons(answerId, answer.hasMore)],
+    components: [answerButtons(answerId, hasMore)],
     allowedMentions: NO_MENTIONS,
   };
 }

@@ -42,8 +42,11 @@ function sourceLine(quote: Quote, n: number, max: number): string {
   return `${marker}${truncate(title, room - pathRoom)} — \`${truncate(path, pathRoom)}\`${line}`;
 }
 
-/** `> quote [n]` blocks that fit `budget` characters; a quote that would overflow is shortened before its marker, never after. */
-export function quoteBlocks(quotes: readonly Quote[], budget: number, firstNumber = 1): string {
+/**
+ * `> quote [n]` blocks that fit `budget` characters, and how many quotes they hold; a quote that
+ * would overflow is shortened before its marker, never after, and one without room is left out.
+ */
+export function quoteBlocks(quotes: readonly Quote[], budget: number, firstNumber = 1): { text: string; count: number } {
   const blocks: string[] = [];
   let used = 0;
   for (const [i, quote] of quotes.entries()) {
@@ -55,7 +58,7 @@ export function quoteBlocks(quotes: readonly Quote[], budget: number, firstNumbe
     blocks.push(block);
     used += separator + block.length;
   }
-  return blocks.join('\n\n');
+  return { text: blocks.join('\n\n'), count: blocks.length };
 }
 
 const NO_QUOTES: Record<NoQuotesReason, string> = {
@@ -70,25 +73,28 @@ const LOW_CONFIDENCE_COLOR = 0x99aab5;
 export interface RenderedAnswer {
   readonly embeds: APIEmbed[];
   readonly content?: string;
+  /** Quotes shown (and cited): the first ones of the answer, as many as fit Discord's limits. */
+  readonly shown: number;
 }
 
 export function renderAnswer(answer: Answer, firstNumber = 1): RenderedAnswer {
   if (!answer.answered || answer.quotes.length === 0) {
-    return { content: NO_QUOTES[answer.reason ?? 'not-covered'], embeds: [] };
+    return { content: NO_QUOTES[answer.reason ?? 'not-covered'], embeds: [], shown: 0 };
   }
   const title = truncate(escapeText(answer.question), LIMITS.title);
-  const sources = answer.quotes
-    .map((quote, i) => sourceLine(quote, firstNumber + i, Math.floor(LIMITS.fieldValue / answer.quotes.length) - 1))
-    .join('\n');
+  const citations = (quotes: readonly Quote[]) =>
+    quotes.map((quote, i) => sourceLine(quote, firstNumber + i, Math.floor(LIMITS.fieldValue / quotes.length) - 1)).join('\n');
   const footer = 'Verbatim quotes from the indexed sources. Docent does not paraphrase.';
-  const descriptionBudget = Math.min(LIMITS.description, LIMITS.embedTotal - title.length - 'Sources'.length - sources.length - footer.length);
+  // Budgeted as if every quote were cited; only those that fit are shown, and only they are cited.
+  const descriptionBudget = Math.min(LIMITS.description, LIMITS.embedTotal - title.length - 'Sources'.length - citations(answer.quotes).length - footer.length);
+  const blocks = quoteBlocks(answer.quotes, descriptionBudget, firstNumber);
   const embed = new EmbedBuilder()
     .setTitle(title)
-    .setDescription(quoteBlocks(answer.quotes, descriptionBudget, firstNumber))
-    .addFields({ name: 'Sources', value: sources })
+    .setDescription(blocks.text)
+    .addFields({ name: 'Sources', value: citations(answer.quotes.slice(0, blocks.count)) })
     .setFooter({ text: footer })
     .setColor(answer.confidence === 'low' ? LOW_CONFIDENCE_COLOR : 0x5865f2);
-  return { ...(answer.confidence === 'low' ? { content: LOW_CONFIDENCE } : {}), embeds: [embed.toJSON()] };
+  return { ...(answer.confidence === 'low' ? { content: LOW_CONFIDENCE } : {}), embeds: [embed.toJSON()], shown: blocks.count };
 }
 
 export const CUSTOM_ID = {

@@ -220,7 +220,7 @@ describe('Docent on (fake) Discord', () => {
     expect(body[0]).toMatchObject({
       name: 'ask',
       options: [
-        { name: 'question', type: 3, required: true },
+        { name: 'question', type: 3, required: true, max_length: config.MAX_QUESTION_CHARS },
         { name: 'private', type: 5, required: false },
       ],
     });

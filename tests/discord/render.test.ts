@@ -158,8 +158,10 @@ describe('renderAnswer', () => {
     const blocks = embed!.description!.split('\n\n');
     expect(blocks.length).toBeGreaterThan(0);
     blocks.forEach((block, i) => expect(block).toMatch(new RegExp(`^> .+… \\*\\*\\[${i + 1}\\]\\*\\*$`)));
+    // Only the quotes shown are cited, and the answer says how many that is (the rest page on).
     const lines = embed!.fields![0]!.value.split('\n');
-    expect(lines).toHaveLength(count);
+    expect(lines).toHaveLength(blocks.length);
+    expect(rendered.shown).toBe(blocks.length);
     lines.forEach((line, i) => {
       expect(line).toMatch(new RegExp(`^\\*\\*\\[${i + 1}\\]\\*\\* .+ — \`[^\`]+\`, line ${100_000 + i}$`));
     });
@@ -167,8 +169,9 @@ describe('renderAnswer', () => {
 
   it('shortens a quote before its marker rather than dropping the marker', () => {
     const blocks = quoteBlocks([quote('a '.repeat(100)), quote('b '.repeat(100))], 120);
-    expect(blocks.length).toBeLessThanOrEqual(120);
-    expect(blocks).toMatch(/^> (a )+a?… \*\*\[1\]\*\*$/);
+    expect(blocks.text.length).toBeLessThanOrEqual(120);
+    expect(blocks.text).toMatch(/^> (a )+a?… \*\*\[1\]\*\*$/);
+    expect(blocks.count).toBe(1);
   });
 
   it('says plainly when the quotes are only the closest passages, and not when confidence is high', () => {
@@ -182,7 +185,7 @@ describe('renderAnswer', () => {
 
   it('renders a declined answer as a short message with no embed', () => {
     const declined: Answer = { question: 'What is the capital of France?', answered: false, quotes: [], reason: 'not-covered', hasMore: false };
-    expect(renderAnswer(declined)).toEqual({ content: 'The sources do not cover this question.', embeds: [] });
+    expect(renderAnswer(declined)).toEqual({ content: 'The sources do not cover this question.', embeds: [], shown: 0 });
     expect(renderAnswer({ ...declined, reason: 'no-more-quotes' }).content).toBe('There are no more quotes for this question.');
   });
 });
