@@ -1,6 +1,21 @@
 import { z } from 'zod';
 import { engineConfigSchema, positiveInt } from '../config/schema.ts';
 
+/**
+ * What is wrong with a bot token's shape, or undefined. A bot token is three dot-separated
+ * parts of letters, digits, `-` and `_`: the bot's id in base64 (at least 20 characters), a
+ * timestamp (at least 4) and an HMAC (at least 20). Says which rule fails, never the token.
+ */
+export function tokenProblem(token: string): string | undefined {
+  if (/\s/.test(token)) return 'contains spaces or line breaks (copy it again from the Developer Portal)';
+  const parts = token.split('.');
+  if (parts.length !== 3) return `has ${parts.length} dot-separated part${parts.length === 1 ? '' : 's'}; a bot token has 3 (copy it again from the Developer Portal → Bot → Reset Token)`;
+  if (parts.some((part) => !/^[\w-]+$/.test(part))) return 'has characters a bot token never holds (only letters, digits, - and _ between the dots)';
+  const [id, time, hmac] = parts.map((part) => part.length) as [number, number, number];
+  if (id < 20 || time < 4 || hmac < 20) return `is too short to be a bot token (parts of ${id}, ${time} and ${hmac} characters; a real one has at least 20, 4 and 20)`;
+  return undefined;
+}
+
 const snowflake = (name: string, whereToFind = '') =>
   z.string({ required_error: `${name} is required${whereToFind}` }).regex(/^\d{17,20}$/, `${name} must be a Discord id (17–20 digits)`);
 
@@ -12,7 +27,10 @@ export const botConfigSchema = engineConfigSchema.extend({
   /** The bot token from the Discord developer portal (Bot → Reset Token). Never logged. */
   DISCORD_TOKEN: z
     .string({ required_error: 'DISCORD_TOKEN is required (Developer Portal → your app → Bot → Reset Token)' })
-    .regex(/^[\w-]{20,}\.[\w-]{4,}\.[\w-]{20,}$/, 'DISCORD_TOKEN does not look like a bot token (three dot-separated parts)'),
+    .superRefine((token, context) => {
+      const problem = tokenProblem(token);
+      if (problem) context.addIssue({ code: z.ZodIssueCode.custom, message: `DISCORD_TOKEN ${problem}` });
+    }),
   /** The application id (Developer Portal → General Information → Application ID). */
   DISCORD_CLIENT_ID: snowflake('DISCORD_CLIENT_ID', ' (Developer Portal → General Information → Application ID)'),
   /** Register commands to this one server (instant) instead of globally (up to an hour to appear). */

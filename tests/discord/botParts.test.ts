@@ -190,9 +190,20 @@ describe('bot configuration', () => {
   it('never echoes a malformed token', () => {
     const secret = 'not-a-token-but-secret-anyway';
     const error = configError({ DISCORD_TOKEN: secret, DISCORD_CLIENT_ID: CLIENT_ID });
-    expect(error.issues).toEqual([expect.stringMatching(/^DISCORD_TOKEN does not look like a bot token/)]);
+    expect(error.issues).toEqual([expect.stringMatching(/^DISCORD_TOKEN has 1 dot-separated part; a bot token has 3/)]);
     expect(error.message).not.toContain(secret);
     expect(configErrorLine(error)).not.toContain(secret);
+  });
+
+  it.each([
+    ['abcdefghijklmnopqrstu.abcd.efgh', /too short to be a bot token \(parts of 21, 4 and 4 characters; a real one has at least 20, 4 and 20\)/],
+    ['MTIzNDU2Nzg5MDEyMzQ1Njc4.Gab$E.abcdefghijklmnopqrstuvwxyz', /characters a bot token never holds/],
+    ['MTIzNDU2Nzg5MDEyMzQ1Njc4.GabcDE.abcdefghij klmnopqrstuvwxyz', /contains spaces/],
+    ['a.b', /has 2 dot-separated parts/],
+  ])('says why %j is not a bot token', (token, reason) => {
+    const error = configError({ DISCORD_TOKEN: token, DISCORD_CLIENT_ID: CLIENT_ID });
+    expect(error.issues).toEqual([expect.stringMatching(reason)]);
+    expect(error.message).not.toContain(token);
   });
 
   it('echoes other malformed values, naming the setting', () => {
