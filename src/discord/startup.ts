@@ -13,7 +13,23 @@ export function loadBotConfig(env: Record<string, string | undefined> = process.
   return parseConfig(botConfigSchema, env);
 }
 
-/** The token is redacted wherever it might be logged by mistake. */
+/**
+ * Interaction tokens (and the webhook URLs that carry them) let whoever holds one post as the bot
+ * for 15 minutes. They sit in the URLs of REST errors, so every line is cleaned as it is written:
+ * one place, whatever logged it.
+ */
+export function redactTokens(line: string): string {
+  return line.replace(/(\/(?:webhooks|interactions)\/\d+\/)[\w.-]{20,}/g, '$1[redacted]');
+}
+
+/** The bot token is redacted wherever it might be logged by mistake, interaction tokens in every line. */
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return pino({ level, redact: { paths: ['token', '*.token', 'config.DISCORD_TOKEN', 'DISCORD_TOKEN', 'headers.authorization'], censor: '[redacted]' } }, destination);
+  return pino(
+    {
+      level,
+      redact: { paths: ['token', '*.token', 'config.DISCORD_TOKEN', 'DISCORD_TOKEN', 'headers.authorization'], censor: '[redacted]' },
+      hooks: { streamWrite: redactTokens },
+    },
+    destination,
+  );
 }

@@ -257,6 +257,28 @@ describe('createLogger', () => {
     expect(output).not.toContain(TOKEN);
     expect(output).toContain('[redacted]');
   });
+
+  it('redacts interaction tokens in the URLs of logged REST errors', async () => {
+    let output = '';
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        output += chunk.toString();
+        done();
+      },
+    });
+    const interactionToken = 'aW50ZXJhY3Rpb246MTIzNDU2Nzg5MDEyMzQ1Njc4OkFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFla';
+    const error = Object.assign(new Error('Unknown Webhook'), {
+      url: `https://discord.com/api/v10/webhooks/123456789012345678/${interactionToken}/messages/@original`,
+      method: 'PATCH',
+    });
+    const logger = createLogger('info', sink);
+    logger.error({ err: error }, 'failed to edit');
+    logger.warn(`POST /interactions/123456789012345678/${interactionToken}/callback returned 500`);
+    expect(output.trimEnd().split('\n')).toHaveLength(2);
+    expect(output).not.toContain(interactionToken);
+    expect(output).toContain('/webhooks/123456789012345678/[redacted]/messages/@original');
+    expect(output).toContain('/interactions/123456789012345678/[redacted]/callback');
+  });
 });
 
 describe('questionFromMention', () => {
