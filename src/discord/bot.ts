@@ -1,5 +1,6 @@
 import { Client, Events, GatewayIntentBits } from 'discord.js';
 import type { BotContext } from './context.ts';
+import { restOptions } from './retry.ts';
 import { routeInteraction, routeMessage } from './router.ts';
 
 /**
@@ -12,7 +13,7 @@ export function createClient(apiUrl: string | undefined): Client {
   return new Client({
     intents: [...INTENTS],
     allowedMentions: { parse: [], repliedUser: false },
-    ...(apiUrl ? { rest: { api: apiUrl } } : {}),
+    rest: restOptions(apiUrl),
   });
 }
 
