@@ -34,10 +34,21 @@ logger.info({ sources: docent.sources().sources.length }, 'index loaded');
 
 const client = attachDocent(createClient(config.DISCORD_API_URL), createBotContext(docent, config, logger));
 
+/** Process managers wait about 10 s after SIGTERM before SIGKILL: leave cleanly within that, even mid-re-index. */
+const SHUTDOWN_DEADLINE_MS = 8_000;
+
 async function shutdown(signal: string): Promise<void> {
   logger.info({ signal }, 'shutting down');
-  await client.destroy();
-  await docent.close();
+  setTimeout(() => {
+    logger.warn('shutdown took too long; exiting now');
+    process.exit(1);
+  }, SHUTDOWN_DEADLINE_MS).unref();
+  try {
+    await client.destroy();
+    await docent.close();
+  } catch (error) {
+    logger.warn({ err: error }, 'error while shutting down');
+  }
   process.exit(0);
 }
 process.once('SIGINT', () => void shutdown('SIGINT'));
