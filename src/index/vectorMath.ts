@@ -62,11 +62,61 @@ export function dotRow(matrix: VectorMatrix, row: number, query: Float64Array): 
   return sum * matrix.scales[row]!;
 }
 
-/** Dot product of `query` with every row. */
+/** Dot product of `query` with every row: the loop a query spends most of its time in. */
 export function dotAll(matrix: VectorMatrix, query: Float64Array): Float64Array {
   const scores = new Float64Array(matrix.rows);
-  for (let row = 0; row < matrix.rows; row++) scores[row] = dotRow(matrix, row, query);
+  const { codes, dimensions } = matrix;
+  // One copy of the loop per array type keeps each monomorphic, and a loop without a remainder
+  // runs about twice as fast in V8; every common embedding size is a multiple of 4.
+  if (dimensions % 4 !== 0) for (let row = 0; row < matrix.rows; row++) scores[row] = dotRow(matrix, row, query) / matrix.scales[row]!;
+  else if (codes instanceof Float32Array) scanFloat32(codes, dimensions, query, scores);
+  else scanInt8(codes, dimensions, query, scores);
+  for (let row = 0; row < matrix.rows; row++) scores[row]! *= matrix.scales[row]!;
   return scores;
+}
+
+function scanFloat32(codes: Float32Array, dimensions: number, query: Float64Array, out: Float64Array): void {
+  for (let row = 0; row < out.length; row++) {
+    const offset = row * dimensions;
+    let a = 0;
+    let b = 0;
+    let c = 0;
+    let e = 0;
+    for (let d = 0; d < dimensions; d += 4) {
+      const at = offset + d;
+      a += codes[at]! * query[d]!;
+      b += codes[at + 1]! * query[d + 1]!;
+      c += codes[at + 2]! * query[d + 2]!;
+      e += codes[at + 3]! * query[d + 3]!;
+    }
+    out[row] = a + b + c + e;
+  }
+}
+
+function scanInt8(codes: Int8Array, dimensions: number, query: Float64Array, out: Float64Array): void {
+  for (let row = 0; row < out.length; row++) {
+    const offset = row * dimensions;
+    let a = 0;
+    let b = 0;
+    let c = 0;
+    let e = 0;
+    for (let d = 0; d < dimensions; d += 4) {
+      const at = offset + d;
+      a += codes[at]! * query[d]!;
+      b += codes[at + 1]! * query[d + 1]!;
+      c += codes[at + 2]! * query[d + 2]!;
+      e += codes[at + 3]! * query[d + 3]!;
+    }
+    out[row] = a + b + c + e;
+  }
+}
+
+/** Element-wise sum of two matrices of the same shape (float32). */
+export function addMatrices(a: VectorMatrix, b: VectorMatrix): VectorMatrix {
+  if (!(a.codes instanceof Float32Array) || !(b.codes instanceof Float32Array) || a.rows !== b.rows) throw new RangeError('addMatrices takes two float32 matrices of one shape');
+  const sum = new Float32Array(a.codes.length);
+  for (let i = 0; i < sum.length; i++) sum[i] = a.codes[i]! + b.codes[i]!;
+  return float32Matrix(sum, a.dimensions);
 }
 
 /**

@@ -41,6 +41,14 @@ describe('int8 vectors', () => {
     expect(dotRow(toInt8(exact), 3, q)).toBeCloseTo(dotRow(joined, 3, q), 6);
   });
 
+  it('scores sizes that are not a multiple of 4 as well', () => {
+    const vectors = unitVectors(5, 7, 3);
+    const q = Float64Array.from(unitVectors(1, 7, 4)[0]!);
+    const exact = float32Matrix(Float32Array.from(vectors.flatMap((v) => Array.from(v))), 7);
+    Array.from(dotAll(exact, q)).forEach((score, row) => expect(score).toBeCloseTo(exactDot(vectors[row]!, q), 6));
+    Array.from(dotAll(quantize(vectors, 7), q)).forEach((score, row) => expect(score).toBeCloseTo(exactDot(vectors[row]!, q), 2));
+  });
+
   it('stores a zero vector as zeros rather than dividing by zero', () => {
     const matrix = quantize([new Float32Array(4)], 4);
     expect(Array.from(matrix.codes)).toEqual([0, 0, 0, 0]);

@@ -1,6 +1,6 @@
 import type { IndexedSource, Manifest } from '../manifest.ts';
 import type { ChunkRecord, DenseHit, IndexReader, KeywordStats, SentenceFilter, SentenceRecord } from '../store.ts';
-import { concatenate, dotAll, dotRow, topK, type VectorMatrix } from '../vectorMath.ts';
+import { addMatrices, concatenate, dotAll, dotRow, toInt8, topK, type VectorMatrix } from '../vectorMath.ts';
 import type { LoadedShard } from './shards.ts';
 
 /**
@@ -16,7 +16,12 @@ export class MemoryIndex implements IndexReader {
   readonly sentences: SentenceRecord[] = [];
   readonly chunks: ChunkRecord[] = [];
   readonly sentenceVectors: VectorMatrix;
-  readonly contextVectors: VectorMatrix;
+  /**
+   * Each sentence's two vectors summed (alone + in context): the first stage ranks by the sum of
+   * both cosines, which is one dot product with this. The context cosine is this one's less the
+   * sentence's, so the context vectors themselves need not be kept.
+   */
+  readonly denseVectors: VectorMatrix;
   readonly chunkVectors: VectorMatrix;
   /** For each sentence, the range [from, to) of positions in `chunks` that may hold it. */
   private readonly chunkFrom: Int32Array;
@@ -32,10 +37,11 @@ export class MemoryIndex implements IndexReader {
     this.dimensions = manifest.settings.dimensions;
     this.sources = new Map(manifest.sources.map((source) => [source.id, source]));
     const sentenceCount = shards.reduce((sum, shard) => sum + shard.sentences.length, 0);
-    const int8 = shards.some((shard) => shard.sentenceVectors.codes instanceof Int8Array);
-    this.sentenceVectors = concatenate(shards.map((shard) => shard.sentenceVectors), this.dimensions, int8);
-    this.contextVectors = concatenate(shards.map((shard) => shard.contextVectors), this.dimensions, int8);
-    this.chunkVectors = concatenate(shards.map((shard) => shard.chunkVectors), this.dimensions, int8);
+    const int8 = sentenceCount > INT8_ABOVE_SENTENCES;
+    const stored = (matrix: VectorMatrix) => (int8 ? toInt8(matrix) : matrix);
+    this.sentenceVectors = concatenate(shards.map((shard) => stored(shard.sentenceVectors)), this.dimensions, int8);
+    this.denseVectors = concatenate(shards.map((shard) => stored(addMatrices(shard.sentenceVectors, shard.contextVectors))), this.dimensions, int8);
+    this.chunkVectors = concatenate(shards.map((shard) => stored(shard.chunkVectors)), this.dimensions, int8);
     this.chunkFrom = new Int32Array(sentenceCount);
     this.chunkTo = new Int32Array(sentenceCount);
     for (const shard of shards) {
@@ -69,27 +75,13 @@ export class MemoryIndex implements IndexReader {
   }
 
   async nearest(query: Float32Array, k: number, exclude?: SentenceFilter): Promise<DenseHit[]> {
-    const { dimensions } = this;
     const q = Float64Array.from(query);
-    const [sentence, context] = [this.sentenceVectors, this.contextVectors];
-    const dense = new Float64Array(this.sentences.length);
-    // One pass over both matrices, inlined: this loop is most of a query's time.
-    for (let row = 0, offset = 0; row < dense.length; row++, offset += dimensions) {
-      let alone = 0;
-      let inContext = 0;
-      for (let d = 0; d < dimensions; d++) {
-        alone += sentence.codes[offset + d]! * q[d]!;
-        inContext += context.codes[offset + d]! * q[d]!;
-      }
-      dense[row] = alone * sentence.scales[row]! + inContext * context.scales[row]!;
-    }
+    const dense = dotAll(this.denseVectors, q);
     const keep = exclude ? (position: number) => !exclude(this.sentences[position]!) : undefined;
-    return topK(dense, k, keep).map((position) => ({
-      sentence: this.sentences[position]!,
-      cosine: dotRow(sentence, position, q),
-      contextCosine: dotRow(context, position, q),
-      chunkCosine: this.chunkCosine(position, q),
-    }));
+    return topK(dense, k, keep).map((position) => {
+      const cosine = dotRow(this.sentenceVectors, position, q);
+      return { sentence: this.sentences[position]!, cosine, contextCosine: dense[position]! - cosine, chunkCosine: this.chunkCosine(position, q) };
+    });
   }
 
   async keywordStats(terms: readonly string[]): Promise<KeywordStats> {

@@ -4,7 +4,7 @@ import { LocalIndex } from 'vectra';
 import { z } from 'zod';
 import { termCounts } from '../keywords.ts';
 import { yieldToEventLoop, type ChunkRecord, type SentenceRecord, type SourceItems } from '../store.ts';
-import { float32Matrix, toInt8, type VectorMatrix } from '../vectorMath.ts';
+import { float32Matrix, type VectorMatrix } from '../vectorMath.ts';
 
 /**
  * A shard holds one source: its chunks and sentences as Vectra `LocalIndex` folders of at most
@@ -115,14 +115,8 @@ export async function writeShard(folder: string, items: SourceItems): Promise<vo
 
 const bytesOf = (array: Float32Array) => Buffer.from(array.buffer, array.byteOffset, array.byteLength);
 
-/** Reads a shard; `int8` converts its vectors to int8 as they are read (for a large index). */
-export async function readShard(folder: string, dimensions: number, int8 = false): Promise<LoadedShard> {
-  const shard = await readShardAsStored(folder, dimensions);
-  if (!int8) return shard;
-  return { ...shard, sentenceVectors: toInt8(shard.sentenceVectors), contextVectors: toInt8(shard.contextVectors), chunkVectors: toInt8(shard.chunkVectors) };
-}
-
-async function readShardAsStored(folder: string, dimensions: number): Promise<LoadedShard> {
+/** Reads a shard, its vectors as float32. */
+export async function readShard(folder: string, dimensions: number): Promise<LoadedShard> {
   let text: string;
   try {
     text = await readFile(path.join(folder, RECORDS_FILE), 'utf8');

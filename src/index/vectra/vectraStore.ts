@@ -6,7 +6,7 @@ import { withIndexLock } from '../lock.ts';
 import type { IndexSettings, Manifest } from '../manifest.ts';
 import { yieldToEventLoop, type GenerationWriter, type IndexStore, type SourceItems } from '../store.ts';
 import { newGenerationName, publishGeneration, readCurrentGeneration, removeStaleGenerations } from './generations.ts';
-import { INT8_ABOVE_SENTENCES, MemoryIndex } from './memoryIndex.ts';
+import { MemoryIndex } from './memoryIndex.ts';
 import { readShard, writeShard, type LoadedShard } from './shards.ts';
 
 /**
@@ -86,11 +86,10 @@ export class VectraStore implements IndexStore {
       const manifest = (await readJson(path.join(folder, MANIFEST_FILE))) as Manifest;
       const shards = await this.shardsOf(folder);
       const loaded: LoadedShard[] = [];
-      const int8 = manifest.sources.reduce((sum, source) => sum + source.sentences, 0) > INT8_ABOVE_SENTENCES;
       for (const source of manifest.sources) {
         const shard = shards[source.id];
         if (shard === undefined) throw new IndexReadError(`${path.join(folder, SHARDS_FILE)} names no shard for ${source.id}`);
-        loaded.push(await readShard(path.join(this.shardsDir, shard), manifest.settings.dimensions, int8));
+        loaded.push(await readShard(path.join(this.shardsDir, shard), manifest.settings.dimensions));
         await yieldToEventLoop();
       }
       return new MemoryIndex(generation, manifest, loaded);
