@@ -3,11 +3,12 @@ import { CHUNKER_VERSION } from './chunks/chunkSource.ts';
 import type { Answer, AskOptions } from './answer/types.ts';
 import type { EngineConfig } from './config/schema.ts';
 import { loadEmbedder, type Embedder, type ModelEvent } from './embeddings/embedder.ts';
+import { offThreadEmbedder } from './embeddings/offThread.ts';
 import { fittedModels } from './fitted/fitted.ts';
 import { MANIFEST_VERSION, type IndexedSource, type Manifest } from './index/manifest.ts';
 import { openStore } from './index/openStore.ts';
 import { reindex, type ReindexProgress, type ReindexSummary } from './index/reindex.ts';
-import type { IndexReader, IndexStore } from './index/store.ts';
+import { IndexUnreadableError, type IndexReader, type IndexStore } from './index/store.ts';
 import { search } from './retrieval/search.ts';
 
 /** What the front ends use, in one place: they import the engine through this file only. */
@@ -16,13 +17,16 @@ export type { IndexedSource } from './index/manifest.ts';
 export type { ReindexProgress, ReindexSummary } from './index/reindex.ts';
 export type { SourceProblem } from './sources/types.ts';
 export { IndexBusyError } from './index/lock.ts';
+export { IndexWriteError } from './index/vectra/vectraStore.ts';
 export { SourcesNotFoundError } from './sources/loadSources.ts';
 
 /** What the engine reports while it works, for a front end to put in words. */
 export type EngineEvent =
   | ModelEvent
-  /** No index yet (`missing`) or one an older Docent wrote (`outdated`): it is built before answering. */
-  | { readonly kind: 'building-index'; readonly because: 'missing' | 'outdated'; readonly location: string; readonly sourcesDir: string };
+  /** No index yet, one an older Docent wrote, or one that cannot be read (`reason`): it is built before answering. */
+  | { readonly kind: 'building-index'; readonly because: 'missing' | 'outdated' | 'unreadable'; readonly location: string; readonly sourcesDir: string; readonly reason?: string }
+  /** The current generation could not be read; an earlier, intact one serves until the next re-index. */
+  | { readonly kind: 'index-fell-back'; readonly location: string; readonly generation: string; readonly reason: string };
 
 export interface DocentHooks {
   readonly onEvent?: (event: EngineEvent) => void;
@@ -101,14 +105,33 @@ export class IndexMismatchError extends Error {
   }
 }
 
-export async function openDocent(config: EngineConfig, hooks: DocentHooks = {}, embedder?: Embedder): Promise<Docent> {
+export interface DocentOptions {
+  /**
+   * Re-index with a second copy of the model on a thread of its own, so questions keep being
+   * answered promptly meanwhile (the bot sets this; a one-shot CLI run does not need it).
+   */
+  readonly indexOffThread?: boolean;
+}
+
+export async function openDocent(config: EngineConfig, hooks: DocentHooks = {}, embedder?: Embedder, options: DocentOptions = {}): Promise<Docent> {
   const fitted = fittedModels();
   const model = embedder ?? (await embedderFor(config, hooks.onEvent));
+  const indexer = options.indexOffThread ? offThreadEmbedder(model, { modelId: config.MODEL_ID, cacheDir: config.MODEL_CACHE_DIR, batchSize: config.EMBED_BATCH_SIZE }) : model;
   const store = openStore(config);
+  type LoadState = 'loaded' | 'missing' | 'outdated' | { unreadable: string };
   let serving: IndexReader | undefined;
-  let loading: Promise<'loaded' | 'missing' | 'outdated'> | undefined;
+  let loading: Promise<LoadState> | undefined;
 
-  async function load(): Promise<'loaded' | 'missing' | 'outdated'> {
+  async function load(): Promise<LoadState> {
+    try {
+      return await loadServing();
+    } catch (error) {
+      if (error instanceof IndexUnreadableError) return { unreadable: error.reason };
+      throw error;
+    }
+  }
+
+  async function loadServing(): Promise<LoadState> {
     const manifest = await store.readManifest();
     if (manifest === undefined) return 'missing';
     const { settings } = manifest;
@@ -119,6 +142,9 @@ export async function openDocent(config: EngineConfig, hooks: DocentHooks = {}, 
     if (settings.chunkerVersion !== CHUNKER_VERSION || manifest.version !== MANIFEST_VERSION) return 'outdated';
     const reader = await store.open();
     if (reader === undefined) return 'missing';
+    if (reader.fellBackTo && reader.generation !== serving?.generation) {
+      hooks.onEvent?.({ kind: 'index-fell-back', location: store.location, generation: reader.fellBackTo.generation, reason: reader.fellBackTo.reason });
+    }
     const previous = serving;
     serving = reader;
     await previous?.close();
@@ -126,13 +152,13 @@ export async function openDocent(config: EngineConfig, hooks: DocentHooks = {}, 
   }
 
   /** One load at a time: questions arriving together share it. */
-  function reload(): Promise<'loaded' | 'missing' | 'outdated'> {
+  function reload(): Promise<LoadState> {
     loading ??= load().finally(() => (loading = undefined));
     return loading;
   }
 
   async function runReindex(options: ReindexRequest = {}): Promise<ReindexSummary> {
-    const summary = await reindexFromConfig(config, model, store, { force: options.force, onProgress: options.onProgress ?? hooks.onProgress });
+    const summary = await reindexFromConfig(config, indexer, store, { force: options.force, onProgress: options.onProgress ?? hooks.onProgress });
     if (summary.updated || serving === undefined) await reload();
     return summary;
   }
@@ -147,7 +173,9 @@ export async function openDocent(config: EngineConfig, hooks: DocentHooks = {}, 
   try {
     const state = await reload();
     if (state !== 'loaded') {
-      hooks.onEvent?.({ kind: 'building-index', because: state, location: store.location, sourcesDir: config.SOURCES_DIR });
+      const because = typeof state === 'string' ? state : 'unreadable';
+      const reason = typeof state === 'string' ? {} : { reason: state.unreadable };
+      hooks.onEvent?.({ kind: 'building-index', because, location: store.location, sourcesDir: config.SOURCES_DIR, ...reason });
       await runReindex();
     }
   } catch (error) {
@@ -157,6 +185,7 @@ export async function openDocent(config: EngineConfig, hooks: DocentHooks = {}, 
 
   return {
     async ask(question, options = {}) {
+      if (question.trim() === '') return { question, answered: false, quotes: [], reason: 'empty-question', hasMore: false };
       const index = await current();
       const [vector] = await model.embed([question]);
       const result = await search(index, question, vector!, fitted.ranking);
@@ -172,6 +201,7 @@ export async function openDocent(config: EngineConfig, hooks: DocentHooks = {}, 
     async close() {
       await serving?.close();
       await store.close();
+      if (indexer !== model) await indexer.dispose();
       // A model handed in belongs to the caller, who may share it.
       if (embedder === undefined) await model.dispose();
     },

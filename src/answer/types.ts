@@ -10,7 +10,7 @@ export interface Quote {
   readonly score: number;
 }
 
-export type NoQuotesReason = 'not-covered' | 'no-more-quotes';
+export type NoQuotesReason = 'not-covered' | 'no-more-quotes' | 'empty-question';
 
 export interface Answer {
   readonly question: string;
@@ -23,7 +23,8 @@ export interface Answer {
   readonly quotes: Quote[];
   /**
    * Why there are no quotes: `not-covered` when nothing in the sources is related to the
-   * question, `no-more-quotes` when a later page was asked for and there is none. Front ends
+   * question, `no-more-quotes` when a later page was asked for and there is none,
+   * `empty-question` when there was nothing to ask. Front ends
    * put it in their own words.
    */
   readonly reason?: NoQuotesReason;

@@ -5,7 +5,7 @@ import { embedderFor, openDocent, readIndexManifest, reindexWithConfig } from '.
 import { cliConfig, stderrEvents, stderrLog } from './context.ts';
 import { engineErrorText } from '../wording/engine.ts';
 import { problemsText, summaryText } from '../wording/reindexSummary.ts';
-import { answerJson, answerText } from './format.ts';
+import { answerJson, answerText, printable } from './format.ts';
 import { progressRenderer } from './progress.ts';
 
 const program = new Command('docent')
@@ -52,8 +52,8 @@ program
     progress.stop();
     try {
       if (options.stdin) {
+        // One JSON line per input line, blank ones included, so answers line up with questions.
         for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
-          if (line.trim() === '') continue;
           process.stdout.write(`${JSON.stringify(answerJson(await docent.ask(line.trim())))}\n`);
         }
       } else {
@@ -81,12 +81,18 @@ program
     }
     process.stdout.write(`${sources.length} source(s), index built ${builtAt}\n`);
     for (const source of sources) {
-      process.stdout.write(`- ${source.title}${source.date ? ` (${source.date})` : ''}\n  ${source.path} · ${source.chunks} chunks · indexed ${source.indexedAt}\n`);
+      process.stdout.write(`- ${printable(source.title)}${source.date ? ` (${source.date})` : ''}\n  ${source.path} · ${source.chunks} chunks · indexed ${source.indexedAt}\n`);
     }
   });
 
 /** A mistake in how the command was called: shown without a stack trace. */
 class UsageError extends Error {}
+
+// A reader that stops early (`docent sources | head -1`) is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 
 try {
   await program.parseAsync();

@@ -53,6 +53,8 @@ export const botConfigSchema = engineConfigSchema.extend({
   MAX_QUESTION_CHARS: positiveInt('MAX_QUESTION_CHARS', 2000).default(300),
   /** Append-only JSON-lines file where "Helpful" / "Not helpful" votes are recorded. */
   FEEDBACK_LOG: z.string().min(1, 'FEEDBACK_LOG must name a file').default('data/feedback.jsonl'),
+  /** Rewritten every 30 s while the bot is connected to Discord, for a health check to read its age. */
+  HEALTH_FILE: z.string().min(1, 'HEALTH_FILE must name a file').default('data/health.json'),
   /** How often /reindex edits its reply with progress, in milliseconds. */
   REINDEX_PROGRESS_MS: positiveInt('REINDEX_PROGRESS_MS', 60_000).default(3_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'], { message: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace' }).default('info'),

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { MessageFlags, type RepliableInteraction } from 'discord.js';
 import type { Logger } from 'pino';
-import { IndexBusyError } from '../docent.ts';
 import { engineErrorText } from '../wording/engine.ts';
 
 /** Logs the full error under a new short id, which is all the user is shown. */
@@ -17,7 +16,7 @@ export function logWithErrorId(logger: Logger, error: unknown, what: string): st
  */
 export async function reportError(interaction: RepliableInteraction, logger: Logger, error: unknown): Promise<string> {
   const errorId = logWithErrorId(logger, error, 'failed to handle an interaction');
-  const explained = error instanceof IndexBusyError ? engineErrorText(error) : undefined;
+  const explained = engineErrorText(error);
   const content = explained
     ? `${explained} (error id ${errorId})`
     : `Sorry, something went wrong (error id \`${errorId}\`). An admin can look it up in Docent's log.`;

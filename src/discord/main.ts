@@ -1,7 +1,9 @@
 import { ConfigError } from '../config/load.ts';
 import { openDocent } from '../docent.ts';
 import { engineErrorText, engineEventText } from '../wording/engine.ts';
+import { Events } from 'discord.js';
 import { attachDocent, createClient } from './bot.ts';
+import { startHeartbeat } from './health.ts';
 import { createBotContext } from './context.ts';
 import { configErrorLine, createLogger, loadBotConfig } from './startup.ts';
 
@@ -24,7 +26,7 @@ const docent = await openDocent(config, {
     lastProgressLog = Date.now();
     logger.info(`indexing: embedded ${progress.done}/${progress.total} texts`);
   },
-}).catch((error: unknown) => {
+}, undefined, { indexOffThread: true }).catch((error: unknown) => {
   const told = engineErrorText(error);
   if (told === undefined) throw error;
   logger.fatal(told);
@@ -53,6 +55,8 @@ async function shutdown(signal: string): Promise<void> {
 }
 process.once('SIGINT', () => void shutdown('SIGINT'));
 process.once('SIGTERM', () => void shutdown('SIGTERM'));
+
+client.once(Events.ClientReady, () => startHeartbeat(client, config.HEALTH_FILE, logger));
 
 try {
   await client.login(config.DISCORD_TOKEN);

@@ -64,6 +64,7 @@ export function quoteBlocks(quotes: readonly Quote[], budget: number, firstNumbe
 const NO_QUOTES: Record<NoQuotesReason, string> = {
   'not-covered': 'The sources do not cover this question.',
   'no-more-quotes': 'There are no more quotes for this question.',
+  'empty-question': 'Ask a question, e.g. `/ask question: Who led the talks in Istanbul?`',
 };
 
 /** Said above the quotes when they are the closest passages rather than a confident answer. */

@@ -72,6 +72,8 @@ export interface IndexReader {
   /** Names the generation, so a front end can tell when another process published a newer one. */
   readonly generation: string;
   readonly manifest: Manifest;
+  /** Set when the current generation could not be read and an earlier one serves instead. */
+  readonly fellBackTo?: { readonly generation: string; readonly reason: string };
   readonly sources: ReadonlyMap<string, Manifest['sources'][number]>;
   /**
    * The `k` sentences with the highest sum of sentence and context cosine to `query` (a unit
@@ -109,6 +111,17 @@ export interface IndexStore {
   /** Starts a new generation (call inside `exclusive`). */
   begin(settings: IndexSettings): Promise<GenerationWriter>;
   close(): Promise<void>;
+}
+
+/** No generation of the index can be read (each is damaged or incomplete); it must be rebuilt. */
+export class IndexUnreadableError extends Error {
+  override name = 'IndexUnreadableError';
+  constructor(
+    readonly location: string,
+    readonly reason: string,
+  ) {
+    super(`The index in ${location} cannot be read: ${reason}`);
+  }
 }
 
 /** Gives the event loop a turn, so a long loop does not stall answers, heartbeats or lock refreshes. */

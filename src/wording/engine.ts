@@ -1,5 +1,5 @@
 /** The words for what the engine reports and the errors it raises, shared by the CLI and the bot. */
-import { IndexBusyError, IndexMismatchError, SourcesNotFoundError, type EngineEvent } from '../docent.ts';
+import { IndexBusyError, IndexMismatchError, IndexWriteError, SourcesNotFoundError, type EngineEvent } from '../docent.ts';
 
 export function engineEventText(event: EngineEvent): string {
   switch (event.kind) {
@@ -10,9 +10,11 @@ export function engineEventText(event: EngineEvent): string {
     case 'downloading-model':
       return `Loading embedding model ${event.modelId}…`;
     case 'building-index':
-      return event.because === 'missing'
-        ? `No index in ${event.location} yet; building it from ${event.sourcesDir}…`
-        : `The index in ${event.location} was built by an older version of Docent; rebuilding it…`;
+      if (event.because === 'missing') return `No index in ${event.location} yet; building it from ${event.sourcesDir}…`;
+      if (event.because === 'outdated') return `The index in ${event.location} was built by an older version of Docent; rebuilding it…`;
+      return `The index in ${event.location} cannot be read (${event.reason}); rebuilding it from ${event.sourcesDir}…`;
+    case 'index-fell-back':
+      return `The newest index in ${event.location} cannot be read (${event.reason}); answering from the previous one, ${event.generation}, until the next re-index.`;
   }
 }
 
@@ -24,6 +26,8 @@ export function engineErrorText(error: unknown): string | undefined {
   if (error instanceof IndexMismatchError) {
     return `The index in ${error.location} was built with ${error.builtWith}, but MODEL_ID is ${error.configured}. Run \`npm run index\` to rebuild it.`;
   }
+  // Already said in words: what failed to be written and that the index in use is unchanged.
+  if (error instanceof IndexWriteError) return error.message;
   if (error instanceof SourcesNotFoundError) {
     return `Sources folder not found: ${error.dir} (set SOURCES_DIR or --sources to a folder of .md/.txt articles)`;
   }

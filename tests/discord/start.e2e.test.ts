@@ -4,7 +4,7 @@
  * and promptly, leaving no orphan behind.
  */
 import { spawn } from 'node:child_process';
-import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -29,6 +29,16 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
+async function waitFor<T>(read: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const began = Date.now();
+  for (;;) {
+    const value = await read();
+    if (value !== undefined) return value;
+    if (Date.now() - began > timeoutMs) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
@@ -49,6 +59,7 @@ it('stops the bot within 10 s of SIGTERM to npm start, with nothing left running
       INDEX_DIR: path.join(work, 'index'),
       MODEL_CACHE_DIR: defaultModelCacheDir(),
       FEEDBACK_LOG: path.join(work, 'feedback.jsonl'),
+      HEALTH_FILE: path.join(work, 'health.json'),
       LOG_LEVEL: 'info',
     }),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -65,6 +76,10 @@ it('stops the bot within 10 s of SIGTERM to npm start, with nothing left running
   }
   const botPid = (JSON.parse(output.split('\n').find((line) => line.includes('Docent is online'))!) as { pid: number }).pid;
   expect(botPid).not.toBe(child.pid);
+  // Connected, it keeps a health file fresh for a process manager's health check.
+  const health = await waitFor(() => readFile(path.join(work, 'health.json'), 'utf8').catch(() => undefined));
+  expect(JSON.parse(health)).toMatchObject({ pid: botPid });
+  expect(Date.now() - Date.parse(JSON.parse(health).time)).toBeLessThan(30_000);
 
   const signalled = Date.now();
   child.kill('SIGTERM');

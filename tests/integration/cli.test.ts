@@ -86,15 +86,16 @@ describe('docent CLI', () => {
     expect(answer.reason).toBeTruthy();
   });
 
-  it('ask --stdin answers one JSON line per question, in order', async () => {
-    const questions = ['Which properties does Russia want returned?', 'What is the capital of France?', 'Who led the talks in Istanbul?'];
-    const result = await runCli(['ask', '--index', indexDir, '--stdin'], { input: `${questions[0]}\n\n${questions[1]}\n${questions[2]}\n` });
+  it('ask --stdin answers one JSON line per input line, in order, blank lines included', async () => {
+    const questions = ['Which properties does Russia want returned?', '', 'What is the capital of France?', 'Who led the talks in Istanbul?'];
+    const result = await runCli(['ask', '--index', indexDir, '--stdin'], { input: `${questions.join('\n')}\n` });
     expect(result.code, result.stderr).toBe(0);
     const lines = result.stdout.split('\n').filter((line) => line !== '');
-    expect(lines).toHaveLength(3);
+    expect(lines).toHaveLength(4);
     const answers = lines.map((line) => expectJsonAnswer(JSON.parse(line)));
     expect(answers.map((answer) => answer.question)).toEqual(questions);
-    expect(answers.map((answer) => answer.answered)).toEqual([true, false, true]);
+    expect(answers.map((answer) => answer.answered)).toEqual([true, false, false, true]);
+    expect(answers[1]!.reason).toBe('The question is empty.');
   });
 
   it('ask with no index builds it first, then answers', async () => {

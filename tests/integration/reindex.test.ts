@@ -325,3 +325,52 @@ it('rebuilds an index from an older format before answering from it', async () =
   expect(answer.answered).toBe(true);
   expectExactQuotes(answer);
 });
+
+/** A power cut can leave the newest generation's files truncated; the one before it still serves. */
+it('answers from the previous generation when the newest cannot be read, then repairs CURRENT', async () => {
+  const sourcesDir = await seededSourcesDir('power-cut');
+  const config = testConfig(sourcesDir, tempDir('power-cut-index'));
+  const first = await openDocent(config, {}, embedder);
+  const before = await first.ask('Who led the talks in Istanbul?');
+  const older = await readCurrentGeneration(config.INDEX_DIR);
+  await writeFile(path.join(sourcesDir, 'bees.md'), BEES);
+  await first.reindex();
+  const newer = await readCurrentGeneration(config.INDEX_DIR);
+  expect(newer).not.toBe(older);
+
+  // Truncate what only the newer generation holds: bees.md's vectors.
+  const shards = path.join(config.INDEX_DIR, 'shards');
+  const bees = (await readdir(shards)).find((name) => name.startsWith('bees.md-'))!;
+  await writeFile(path.join(shards, bees, 'vectors.bin'), '');
+
+  const events: EngineEvent[] = [];
+  const recovered = await openDocent(config, { onEvent: (event) => events.push(event) }, embedder);
+  expect(events).toEqual([expect.objectContaining({ kind: 'index-fell-back', generation: older, reason: expect.stringMatching(/vectors\.bin holds 0 bytes/) })]);
+  const answer = await recovered.ask('Who led the talks in Istanbul?');
+  expectExactQuotes(answer);
+  expect(answer.quotes.map((quote) => quote.text)).toEqual(before.quotes.map((quote) => quote.text));
+  expect(recovered.sources().sources.map((source) => source.id).sort()).toEqual([...SEED_FILES]);
+
+  // The next re-index builds on the intact generation and publishes a good one.
+  const summary = await recovered.reindex();
+  expect(summary.added).toEqual(['bees.md']);
+  expect(await readCurrentGeneration(config.INDEX_DIR)).not.toBe(newer);
+  expect(fromSource(await ask(recovered, BEES_QUESTION), 'bees.md').length).toBeGreaterThan(0);
+});
+
+it('rebuilds, saying why, when CURRENT names a generation that is gone and none other is left', async () => {
+  const config = testConfig(await seededSourcesDir('pointer-gone'), tempDir('pointer-gone-index'));
+  await (await openDocent(config, {}, embedder)).reindex();
+  await writeFile(path.join(config.INDEX_DIR, 'CURRENT'), 'gen-20000101T000000-gone00\n');
+  const events: EngineEvent[] = [];
+  const docent = await openDocent(config, { onEvent: (event) => events.push(event) }, embedder);
+  // The real generation is still on disk, so it serves; with it gone too, the index is rebuilt.
+  expect(events.map((event) => event.kind)).toEqual(['index-fell-back']);
+  for (const name of await readdir(config.INDEX_DIR)) if (name.startsWith('gen-')) await rm(path.join(config.INDEX_DIR, name), { recursive: true });
+  await writeFile(path.join(config.INDEX_DIR, 'CURRENT'), 'gen-20000101T000000-gone00\n');
+  events.length = 0;
+  const rebuilt = await openDocent(config, { onEvent: (event) => events.push(event) }, embedder);
+  expect(events).toEqual([expect.objectContaining({ kind: 'building-index', because: 'unreadable', reason: expect.stringMatching(/gen-20000101T000000-gone00.*missing/) })]);
+  expect((await rebuilt.ask('Who led the talks in Istanbul?')).answered).toBe(true);
+  expect(docent.sources().sources.length).toBe(2);
+});

@@ -36,6 +36,13 @@ export async function publishGeneration(indexDir: string, generation: string): P
     await handle.close();
   }
   await rename(temporary, path.join(indexDir, POINTER));
+  // The rename itself is durable only once the folder holding it is flushed.
+  const folder = await open(indexDir, 'r');
+  try {
+    await folder.sync();
+  } finally {
+    await folder.close();
+  }
 }
 
 /**

@@ -33,6 +33,7 @@ export class MemoryIndex implements IndexReader {
     readonly generation: string,
     readonly manifest: Manifest,
     shards: readonly LoadedShard[],
+    readonly fellBackTo?: { readonly generation: string; readonly reason: string },
   ) {
     this.dimensions = manifest.settings.dimensions;
     this.sources = new Map(manifest.sources.map((source) => [source.id, source]));

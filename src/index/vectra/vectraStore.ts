@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, open, readdir, readFile, rm, statfs, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { withIndexLock } from '../lock.ts';
 import type { IndexSettings, Manifest } from '../manifest.ts';
-import { yieldToEventLoop, type GenerationWriter, type IndexStore, type SourceItems } from '../store.ts';
+import { IndexUnreadableError, yieldToEventLoop, type GenerationWriter, type IndexStore, type SourceItems } from '../store.ts';
 import { newGenerationName, publishGeneration, readCurrentGeneration, removeStaleGenerations } from './generations.ts';
 import { MemoryIndex } from './memoryIndex.ts';
 import { readShard, writeShard, type LoadedShard } from './shards.ts';
@@ -27,6 +27,75 @@ const shardList = z.record(z.string(), z.string().regex(/^[\w.-]+$/));
 
 export class IndexReadError extends Error {
   override name = 'IndexReadError';
+}
+
+interface Serving<T> {
+  readonly value: T;
+  /** What CURRENT named. */
+  readonly generation: string;
+  /** Set when CURRENT's generation could not be read and an earlier one serves. */
+  readonly fellBackTo?: { readonly generation: string; readonly reason: string };
+}
+
+export class IndexWriteError extends Error {
+  override name = 'IndexWriteError';
+}
+
+/** Flushes a file or folder to the disk. */
+async function syncPath(target: string): Promise<void> {
+  const handle = await open(target, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Flushes every file under `folder`, the folders holding them, and `folder` itself. */
+async function syncTree(folder: string): Promise<void> {
+  for (const entry of await readdir(folder, { withFileTypes: true })) {
+    const target = path.join(folder, entry.name);
+    if (entry.isDirectory()) await syncTree(target);
+    else await syncPath(target);
+  }
+  await syncPath(folder);
+}
+
+/**
+ * A failed write in words that say what to do. Vectra reports a full disk as a bare "Error
+ * creating index", so free space is checked whatever the error says.
+ */
+async function writeFailure(error: unknown, folder: string, sourceId?: string): Promise<IndexWriteError> {
+  const what = sourceId ? `the index of ${sourceId} in ${folder}` : folder;
+  const space = await statfs(path.dirname(folder)).catch(() => undefined);
+  const freeBytes = space ? space.bavail * space.bsize : undefined;
+  if ((error as NodeJS.ErrnoException).code === 'ENOSPC' || (freeBytes !== undefined && freeBytes < 16 * 1024 * 1024)) {
+    return new IndexWriteError(`Could not write ${what}: the disk is full (${((freeBytes ?? 0) / 1024 / 1024).toFixed(0)} MiB free). Free some space and re-index; the index in use is unchanged.`);
+  }
+  return new IndexWriteError(`Could not write ${what}: ${error instanceof Error ? error.message : String(error)}. The index in use is unchanged.`);
+}
+
+/** A read failure in words that name the file. */
+function describeFailure(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  const file = (error as NodeJS.ErrnoException).path;
+  if (code === 'ENOENT' && file) return `${file} is missing`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+const exists = (file: string) => access(file).then(() => true, () => false);
+
+const manifestShape = z.object({
+  version: z.number(),
+  settings: z.object({ modelId: z.string(), dimensions: z.number().int().positive(), chunkerVersion: z.number(), chunkMaxTokens: z.number(), overlapSentences: z.number() }),
+  builtAt: z.string(),
+  sources: z.array(z.object({ id: z.string(), path: z.string(), title: z.string(), hash: z.string(), chunks: z.number(), sentences: z.number(), indexedAt: z.string() }).passthrough()),
+});
+
+function parseManifest(json: unknown, folder: string): Manifest {
+  const parsed = manifestShape.safeParse(json);
+  if (!parsed.success) throw new IndexReadError(`${path.join(folder, MANIFEST_FILE)} is not a Docent manifest`);
+  return parsed.data as Manifest;
 }
 
 /** A folder name for a source's shard: readable, and unique per write so a killed write never collides. */
@@ -56,23 +125,43 @@ export class VectraStore implements IndexStore {
   }
 
   /**
-   * Reads the current generation with `read`. A re-index may retire a generation between reading
-   * CURRENT and reading its files, so a vanished file means "read CURRENT again".
+   * Reads the generation CURRENT names with `read`. A re-index may retire a generation between
+   * reading CURRENT and reading its files, so a vanished file means "read CURRENT again". When
+   * that generation cannot be read (damaged, say, by a power cut before its files reached the
+   * disk), the newest earlier generation that can be read serves instead, and says so.
    */
-  private async withCurrent<T>(read: (generation: string, folder: string) => Promise<T>): Promise<T | undefined> {
+  private async withServing<T>(read: (folder: string) => Promise<T>): Promise<Serving<T> | undefined> {
     for (let attempt = 0; ; attempt++) {
       const generation = await this.currentGeneration();
       if (generation === undefined) return undefined;
       try {
-        return await read(generation, path.join(this.location, generation));
+        return { value: await read(path.join(this.location, generation)), generation };
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 2) throw error;
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT' && attempt < 2 && (await this.currentGeneration()) !== generation) continue;
+        const earlier = await this.earlierGenerations(generation);
+        for (const candidate of earlier) {
+          try {
+            const value = await read(path.join(this.location, candidate));
+            return { value, generation, fellBackTo: { generation: candidate, reason: (error as Error).message } };
+          } catch {
+            // Try the one before.
+          }
+        }
+        throw new IndexUnreadableError(this.location, describeFailure(error));
       }
     }
   }
 
-  readManifest(): Promise<Manifest | undefined> {
-    return this.withCurrent(async (_, folder) => (await readJson(path.join(folder, MANIFEST_FILE))) as Manifest);
+  /** Complete generations other than `current`, newest first (their names start with their time). */
+  private async earlierGenerations(current: string): Promise<string[]> {
+    const names = (await readdir(this.location).catch(() => [] as string[])).filter((name) => name.startsWith('gen-') && name !== current);
+    const complete: string[] = [];
+    for (const name of names) if (await exists(path.join(this.location, name, MANIFEST_FILE))) complete.push(name);
+    return complete.sort().reverse();
+  }
+
+  async readManifest(): Promise<Manifest | undefined> {
+    return (await this.withServing(async (folder) => parseManifest(await readJson(path.join(folder, MANIFEST_FILE)), folder)))?.value;
   }
 
   private async shardsOf(folder: string): Promise<Record<string, string>> {
@@ -81,9 +170,9 @@ export class VectraStore implements IndexStore {
     return parsed.data;
   }
 
-  open(): Promise<MemoryIndex | undefined> {
-    return this.withCurrent(async (generation, folder) => {
-      const manifest = (await readJson(path.join(folder, MANIFEST_FILE))) as Manifest;
+  async open(): Promise<MemoryIndex | undefined> {
+    const serving = await this.withServing(async (folder) => {
+      const manifest = parseManifest(await readJson(path.join(folder, MANIFEST_FILE)), folder);
       const shards = await this.shardsOf(folder);
       const loaded: LoadedShard[] = [];
       for (const source of manifest.sources) {
@@ -92,8 +181,10 @@ export class VectraStore implements IndexStore {
         loaded.push(await readShard(path.join(this.shardsDir, shard), manifest.settings.dimensions));
         await yieldToEventLoop();
       }
-      return new MemoryIndex(generation, manifest, loaded);
+      return { manifest, loaded };
     });
+    if (serving === undefined) return undefined;
+    return new MemoryIndex(serving.generation, serving.value.manifest, serving.value.loaded, serving.fellBackTo);
   }
 
   exclusive<T>(work: () => Promise<T>): Promise<T> {
@@ -101,9 +192,11 @@ export class VectraStore implements IndexStore {
   }
 
   async begin(_settings: IndexSettings): Promise<GenerationWriter> {
+    await mkdir(this.location, { recursive: true });
+    await this.removeLeftovers();
     const current = await this.currentGeneration();
-    // An unreadable current generation donates nothing; its sources are embedded afresh.
-    const previous = current ? await this.shardsOf(path.join(this.location, current)).catch(() => ({}) as Record<string, string>) : {};
+    // The generation that serves (an earlier one if CURRENT's cannot be read) donates its shards.
+    const previous = (await this.withServing((at) => this.shardsOf(at)).catch(() => undefined))?.value ?? {};
     const shards: Record<string, string> = {};
     const written: string[] = [];
     const generation = newGenerationName();
@@ -118,14 +211,28 @@ export class VectraStore implements IndexStore {
       put: async (items: SourceItems) => {
         const shard = shardName(items.sourceId);
         written.push(shard);
-        await writeShard(path.join(this.shardsDir, shard), items);
+        const shardFolder = path.join(this.shardsDir, shard);
+        try {
+          await writeShard(shardFolder, items);
+          await syncTree(shardFolder);
+        } catch (error) {
+          throw await writeFailure(error, shardFolder, items.sourceId);
+        }
         shards[items.sourceId] = shard;
       },
       commit: async (manifest) => {
-        await mkdir(folder, { recursive: true });
-        await writeFile(path.join(folder, SHARDS_FILE), JSON.stringify(shards));
-        // The manifest is written last: a generation folder without one was never finished.
-        await writeFile(path.join(folder, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+        try {
+          await mkdir(folder, { recursive: true });
+          await writeFile(path.join(folder, SHARDS_FILE), JSON.stringify(shards));
+          // The manifest is written last: a generation folder without one was never finished.
+          await writeFile(path.join(folder, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+          // Everything on disk before CURRENT names it, so a power cut cannot publish a generation whose files are lost.
+          await syncTree(folder);
+          await syncPath(this.shardsDir);
+          await syncPath(this.location);
+        } catch (error) {
+          throw await writeFailure(error, folder);
+        }
         await publishGeneration(this.location, generation);
         await this.retire(current ? [generation, current] : [generation]);
       },
@@ -135,21 +242,45 @@ export class VectraStore implements IndexStore {
     };
   }
 
+  /**
+   * Removes what interrupted writes left behind, and points CURRENT back at the generation that
+   * serves when the one it names cannot be read.
+   */
   async tidy(): Promise<void> {
-    const current = await this.currentGeneration();
-    await this.retire(current ? [current] : []);
+    await this.removeLeftovers();
+    const serving = await this.withServing((folder) => this.shardsOf(folder)).catch(() => undefined);
+    if (serving?.fellBackTo) await publishGeneration(this.location, serving.fellBackTo.generation);
   }
 
-  /** Removes generations other than `keep`, and shards none of them lists. */
-  async retire(keep: readonly string[]): Promise<void> {
-    await removeStaleGenerations(this.location, keep);
+  /**
+   * Generation folders a write never finished (no manifest), temporary pointer files, and shards
+   * no finished generation lists: a killed or failed write leaves these, and on a full disk they
+   * would keep it full.
+   */
+  private async removeLeftovers(): Promise<void> {
+    const names = await readdir(this.location).catch(() => [] as string[]);
+    const finished: string[] = [];
+    for (const name of names) {
+      if (name.startsWith('gen-') && (await exists(path.join(this.location, name, MANIFEST_FILE)))) finished.push(name);
+      else if (name.startsWith('gen-') || /^CURRENT\..+\.tmp$/.test(name)) await rm(path.join(this.location, name), { recursive: true, force: true });
+    }
+    await this.removeUnlistedShards(finished);
+  }
+
+  private async removeUnlistedShards(generations: readonly string[]): Promise<void> {
     const needed = new Set<string>();
-    for (const generation of keep) {
+    for (const generation of generations) {
       const listed = await this.shardsOf(path.join(this.location, generation)).catch(() => ({}));
       for (const shard of Object.values(listed)) needed.add(shard);
     }
     const present = await readdir(this.shardsDir).catch(() => [] as string[]);
     await Promise.all(present.filter((shard) => !needed.has(shard)).map((shard) => rm(path.join(this.shardsDir, shard), { recursive: true, force: true })));
+  }
+
+  /** Removes generations other than `keep`, and shards none of them lists. */
+  async retire(keep: readonly string[]): Promise<void> {
+    await removeStaleGenerations(this.location, keep);
+    await this.removeUnlistedShards(keep);
   }
 
   async close(): Promise<void> {}

@@ -1,0 +1,79 @@
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { WorkerReply } from './embedWorker.ts';
+import type { Embedder, EmbedderOptions } from './embedder.ts';
+
+/**
+ * An embedder whose model runs on a thread of its own. onnxruntime computes a batch on the
+ * calling thread, a second or more for a batch of chunks, so a re-index embedding on the bot's
+ * thread would hold every answer, heartbeat and lock refresh that long. The indexing copy of the
+ * model lives in a worker; `base` (the copy that embeds questions) counts tokens, which chunking
+ * needs at once and is cheap. The worker starts on first use and ends with `dispose`.
+ */
+export function offThreadEmbedder(base: Embedder, options: EmbedderOptions): Embedder {
+  let worker: Promise<Worker> | undefined;
+  let nextId = 0;
+  const pending = new Map<number, { resolve: (vectors: number[][]) => void; reject: (error: Error) => void; onProgress?: (done: number, total: number) => void; total: number }>();
+
+  function start(): Promise<Worker> {
+    // The worker runs TypeScript through tsx, found from here so the working directory does not matter.
+    const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+    const thread = new Worker(new URL('./embedWorker.ts', import.meta.url), { workerData: { ...options, onEvent: undefined }, execArgv: ['--import', tsx] });
+    return new Promise((resolve, reject) => {
+      thread.on('message', (reply: WorkerReply) => {
+        if ('ready' in reply) {
+          thread.unref();
+          resolve(thread);
+        } else if ('failed' in reply) reject(new Error(`The indexing thread could not load the model: ${reply.failed}`));
+        else {
+          const job = pending.get(reply.id);
+          if (!job) return;
+          if ('progress' in reply) job.onProgress?.(reply.progress, job.total);
+          else {
+            pending.delete(reply.id);
+            if (pending.size === 0) thread.unref();
+            if ('error' in reply) job.reject(new Error(reply.error));
+            else job.resolve(rows(reply.vectors, base.dimensions));
+          }
+        }
+      });
+      thread.on('error', (error) => {
+        reject(error);
+        for (const job of pending.values()) job.reject(error);
+        pending.clear();
+        worker = undefined;
+      });
+    });
+  }
+
+  return {
+    modelId: base.modelId,
+    dimensions: base.dimensions,
+    maxTokens: base.maxTokens,
+    countTokens: (text) => base.countTokens(text),
+    async embed(texts, onProgress) {
+      if (texts.length === 0) return [];
+      worker ??= start();
+      const thread = await worker;
+      const id = nextId++;
+      return new Promise((resolve, reject) => {
+        pending.set(id, { resolve, reject, onProgress, total: texts.length });
+        // A job in flight keeps the process alive, as embedding on this thread would.
+        thread.ref();
+        thread.postMessage({ id, texts });
+      });
+    },
+    async dispose() {
+      const started = worker;
+      worker = undefined;
+      if (started) await (await started.catch(() => undefined))?.terminate();
+    },
+  };
+}
+
+function rows(flat: Float32Array, dimensions: number): number[][] {
+  const result: number[][] = [];
+  for (let offset = 0; offset < flat.length; offset += dimensions) result.push(Array.from(flat.subarray(offset, offset + dimensions)));
+  return result;
+}

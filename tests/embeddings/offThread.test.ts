@@ -1,0 +1,42 @@
+/** The indexing copy of the model on its own thread gives the same vectors as the one on this thread. */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Embedder } from '../../src/embeddings/embedder.ts';
+import { offThreadEmbedder } from '../../src/embeddings/offThread.ts';
+import { loadTestEmbedder, MODEL_CACHE_DIR } from '../integration/helpers.ts';
+
+let base: Embedder;
+
+beforeAll(async () => {
+  base = await loadTestEmbedder();
+});
+
+afterAll(async () => {
+  await base?.dispose();
+});
+
+it('embeds on a worker thread exactly as on this one, reporting progress, and stops on dispose', async () => {
+  const texts = Array.from({ length: 70 }, (_, i) => `Sentence number ${i} about the talks in Istanbul${'.'.repeat(i % 5)}`);
+  const offThread = offThreadEmbedder(base, { modelId: base.modelId, cacheDir: MODEL_CACHE_DIR, batchSize: 32 });
+  try {
+    expect(offThread.dimensions).toBe(base.dimensions);
+    expect(offThread.countTokens('Who led the talks?')).toBe(base.countTokens('Who led the talks?'));
+    const progress: number[] = [];
+    const [there, here] = [await offThread.embed(texts, (done) => progress.push(done)), await base.embed(texts)];
+    expect(there).toHaveLength(texts.length);
+    there.forEach((vector, i) => vector.forEach((value, d) => expect(value).toBeCloseTo(here[i]![d]!, 5)));
+    expect(progress).toEqual([32, 64, 70]);
+    expect(await offThread.embed([])).toEqual([]);
+  } finally {
+    await offThread.dispose();
+  }
+  // Disposed, it starts a fresh thread if asked again.
+  const again = offThreadEmbedder(base, { modelId: base.modelId, cacheDir: MODEL_CACHE_DIR, batchSize: 32 });
+  expect((await again.embed(['one more']))[0]).toHaveLength(base.dimensions);
+  await again.dispose();
+});
+
+it('says so when the thread cannot load the model', async () => {
+  const broken = offThreadEmbedder(base, { modelId: base.modelId, cacheDir: MODEL_CACHE_DIR, batchSize: 0 });
+  await expect(broken.embed(['x'])).rejects.toThrow(/indexing thread could not load the model: batchSize must be a positive integer/);
+  await broken.dispose();
+});
