@@ -24,7 +24,13 @@ export { SourcesNotFoundError } from './sources/loadSources.ts';
 export type EngineEvent =
   | ModelEvent
   /** No index yet, one an older Docent wrote, or one that cannot be read (`reason`): it is built before answering. */
-  | { readonly kind: 'building-index'; readonly because: 'missing' | 'outdated' | 'unreadable'; readonly location: string; readonly sourcesDir: string; readonly reason?: string }
+  | {
+      readonly kind: 'building-index';
+      readonly because: 'missing' | 'outdated' | 'unreadable';
+      readonly location: string;
+      readonly sourcesDir: string;
+      readonly reason?: string;
+    }
   /** The current generation could not be read; an earlier, intact one serves until the next re-index. */
   | { readonly kind: 'index-fell-back'; readonly location: string; readonly generation: string; readonly reason: string };
 
@@ -56,12 +62,7 @@ export function embedderFor(config: EngineConfig, onEvent?: (event: ModelEvent) 
 }
 
 /** A re-index of the configured sources into the configured store. */
-export function reindexFromConfig(
-  config: EngineConfig,
-  embedder: Embedder,
-  store: IndexStore,
-  options: ReindexRequest = {},
-): Promise<ReindexSummary> {
+export function reindexFromConfig(config: EngineConfig, embedder: Embedder, store: IndexStore, options: ReindexRequest = {}): Promise<ReindexSummary> {
   return reindex({
     sourcesDir: config.SOURCES_DIR,
     store,
@@ -116,7 +117,9 @@ export interface DocentOptions {
 export async function openDocent(config: EngineConfig, hooks: DocentHooks = {}, embedder?: Embedder, options: DocentOptions = {}): Promise<Docent> {
   const fitted = fittedModels();
   const model = embedder ?? (await embedderFor(config, hooks.onEvent));
-  const indexer = options.indexOffThread ? offThreadEmbedder(model, { modelId: config.MODEL_ID, cacheDir: config.MODEL_CACHE_DIR, batchSize: config.EMBED_BATCH_SIZE }) : model;
+  const indexer = options.indexOffThread
+    ? offThreadEmbedder(model, { modelId: config.MODEL_ID, cacheDir: config.MODEL_CACHE_DIR, batchSize: config.EMBED_BATCH_SIZE })
+    : model;
   const store = openStore(config);
   type LoadState = 'loaded' | 'missing' | 'outdated' | { unreadable: string };
   let serving: IndexReader | undefined;

@@ -38,7 +38,12 @@ export function quotesFor(result: SearchResult, sources: ReadonlyMap<string, Ind
     const span = trimQuote(sentence.text, options.maxQuoteChars, result.queryTerms);
     return {
       text: withEllipses(sentence.text, span),
-      source: { id: sentence.sourceId, title: source?.title ?? sentence.sourceId, path: source?.path ?? sentence.sourceId, ...(source?.date ? { date: source.date } : {}) },
+      source: {
+        id: sentence.sourceId,
+        title: source?.title ?? sentence.sourceId,
+        path: source?.path ?? sentence.sourceId,
+        ...(source?.date ? { date: source.date } : {}),
+      },
       start: sentence.start + span.start,
       end: sentence.start + span.end,
       line: sentence.line + countNewlines(sentence.text, span.start),

@@ -57,7 +57,9 @@ const modelLoadSeconds = (performance.now() - began) / 1000;
 // and every text is padded to the longest of its batch; indexing sorts by length instead.
 const { documents } = await loadSources(sourcesDir, { maxBytes: config.MAX_SOURCE_BYTES });
 const settings = indexSettings(embedder, config.CHUNK_OVERLAP_SENTENCES);
-const allTexts = documents.flatMap((document) => embeddingInputs(recordsOf(document, settings, config.CHUNK_OVERLAP_SENTENCES, (t) => embedder.countTokens(t))));
+const allTexts = documents.flatMap((document) =>
+  embeddingInputs(recordsOf(document, settings, config.CHUNK_OVERLAP_SENTENCES, (t) => embedder.countTokens(t))),
+);
 const sample = allTexts.slice(0, options.rawSample);
 stderrLog(`Naive raw embedding of the first ${sample.length} of the ${allTexts.length} texts…`);
 began = performance.now();
@@ -78,7 +80,10 @@ const sentences = sources.reduce((sum, source) => sum + source.sentences, 0);
 const indexPerSecond = (chunks + 2 * sentences) / buildSeconds;
 
 const questions = evenlySpaced(
-  (await readFile(path.join(shared, 'questions.jsonl'), 'utf8')).split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { question: string }).question),
+  (await readFile(path.join(shared, 'questions.jsonl'), 'utf8'))
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => (JSON.parse(line) as { question: string }).question),
   options.questions,
 );
 const latencies: number[] = [];

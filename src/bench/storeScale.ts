@@ -64,7 +64,12 @@ async function sentenceTexts(dir: string): Promise<string[]> {
   const texts: string[] = [];
   for (const file of (await readdir(dir)).sort()) {
     const body = await readFile(path.join(dir, file), 'utf8');
-    texts.push(...body.split(/(?<=[.!?])\s+/).map((text) => text.trim()).filter((text) => text.length > 20));
+    texts.push(
+      ...body
+        .split(/(?<=[.!?])\s+/)
+        .map((text) => text.trim())
+        .filter((text) => text.length > 20),
+    );
   }
   return texts;
 }
@@ -88,7 +93,15 @@ function syntheticSource(index: number, texts: readonly string[], next: () => nu
   });
   return {
     items: { sourceId: id, chunks, sentences, termCounts: termCounts(sentences.map((s) => s.record)) },
-    described: { id, path: id, title: `Synthetic article ${index}`, hash: `v${version}`, chunks: chunks.length, sentences: sentences.length, indexedAt: new Date(0).toISOString() },
+    described: {
+      id,
+      path: id,
+      title: `Synthetic article ${index}`,
+      hash: `v${version}`,
+      chunks: chunks.length,
+      sentences: sentences.length,
+      indexedAt: new Date(0).toISOString(),
+    },
   };
 }
 

@@ -24,9 +24,13 @@ const SCRIPT = fileURLToPath(new URL('./storeScale.ts', import.meta.url));
 /** Runs storeScale.ts in a process of its own, so its memory figures are its alone. */
 function measure(sentences: number, store: 'vectra' | 'postgres', articles: string): Promise<StoreFigures> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--expose-gc', '--max-old-space-size=20000', SCRIPT, '--sentences', String(sentences), '--store', store, '--articles', articles], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--expose-gc', '--max-old-space-size=20000', SCRIPT, '--sentences', String(sentences), '--store', store, '--articles', articles],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
     child.on('error', reject);

@@ -38,6 +38,8 @@ export function answerJson(answer: Answer): object {
 export function answerText(answer: Answer): string {
   if (!answer.answered || answer.quotes.length === 0) return NO_QUOTES[answer.reason ?? 'not-covered'];
   const quotes = answer.quotes.map((quote, i) => `[${i + 1}] “${printable(quote.text)}”`).join('\n\n');
-  const sources = answer.quotes.map((quote, i) => `[${i + 1}] ${printable(quote.source.title)} — ${printable(quote.source.path)}, line ${quote.line}`).join('\n');
+  const sources = answer.quotes
+    .map((quote, i) => `[${i + 1}] ${printable(quote.source.title)} — ${printable(quote.source.path)}, line ${quote.line}`)
+    .join('\n');
   return `${answer.confidence === 'low' ? `${LOW_CONFIDENCE}\n\n` : ''}${quotes}\n\nSources:\n${sources}`;
 }

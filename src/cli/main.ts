@@ -8,9 +8,7 @@ import { problemsText, summaryText } from '../wording/reindexSummary.ts';
 import { answerJson, answerText, printable } from './format.ts';
 import { progressRenderer } from './progress.ts';
 
-const program = new Command('docent')
-  .description('Answers questions with verbatim, cited quotes from the articles in sources/.')
-  .showHelpAfterError();
+const program = new Command('docent').description('Answers questions with verbatim, cited quotes from the articles in sources/.').showHelpAfterError();
 
 program
   .command('index')
@@ -73,7 +71,8 @@ program
   .action(async (options: { index?: string; json: boolean }) => {
     const config = cliConfig({ INDEX_DIR: options.index });
     const manifest = await readIndexManifest(config);
-    if (manifest === undefined) throw new UsageError(`There is no index in ${config.DATABASE_URL ? 'the database' : config.INDEX_DIR} yet. Run \`npm run index\` first.`);
+    if (manifest === undefined)
+      throw new UsageError(`There is no index in ${config.DATABASE_URL ? 'the database' : config.INDEX_DIR} yet. Run \`npm run index\` first.`);
     const { sources, builtAt } = manifest;
     if (options.json) {
       process.stdout.write(`${JSON.stringify({ builtAt, sources }, null, 2)}\n`);
@@ -81,7 +80,9 @@ program
     }
     process.stdout.write(`${sources.length} source(s), index built ${builtAt}\n`);
     for (const source of sources) {
-      process.stdout.write(`- ${printable(source.title)}${source.date ? ` (${source.date})` : ''}\n  ${source.path} · ${source.chunks} chunks · indexed ${source.indexedAt}\n`);
+      process.stdout.write(
+        `- ${printable(source.title)}${source.date ? ` (${source.date})` : ''}\n  ${source.path} · ${source.chunks} chunks · indexed ${source.indexedAt}\n`,
+      );
     }
   });
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 
 /** A configuration problem, phrased for the person who has to fix it. */
 export class ConfigError extends Error {
@@ -10,9 +10,7 @@ export class ConfigError extends Error {
 
 /** Environment variables that are set but blank count as unset, as in most .env tooling. */
 function withoutBlanks(env: Record<string, string | undefined>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1].trim() !== ''),
-  );
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1].trim() !== ''));
 }
 
 function describeIssue(issue: z.ZodIssue, source: Record<string, unknown>): string {
@@ -29,11 +27,7 @@ function describeIssue(issue: z.ZodIssue, source: Record<string, unknown>): stri
  * Validates settings against a schema. Flags given on the command line override the environment.
  * Every failing setting is reported at once, each naming itself and what it allows.
  */
-export function parseConfig<S extends z.ZodTypeAny>(
-  schema: S,
-  env: Record<string, string | undefined>,
-  overrides: Record<string, unknown> = {},
-): z.infer<S> {
+export function parseConfig<S extends z.ZodTypeAny>(schema: S, env: Record<string, string | undefined>, overrides: Record<string, unknown> = {}): z.infer<S> {
   const definedOverrides = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
   const source = { ...withoutBlanks(env), ...definedOverrides };
   const result = schema.safeParse(source);

@@ -37,7 +37,11 @@ export function refusal(context: BotContext, userId: string, question: string): 
  * waits for its turn. When too many questions are already waiting, the user is told Docent is
  * busy with `busy`, and the question does not count against their rate limit.
  */
-export async function inTurn(context: BotContext, userId: string, steps: { acknowledge?: () => Promise<unknown>; answer: () => Promise<unknown>; busy: () => Promise<unknown> }): Promise<void> {
+export async function inTurn(
+  context: BotContext,
+  userId: string,
+  steps: { acknowledge?: () => Promise<unknown>; answer: () => Promise<unknown>; busy: () => Promise<unknown> },
+): Promise<void> {
   if (context.queue.full) {
     context.limiter.refund(userId);
     await steps.busy();

@@ -9,10 +9,12 @@ import { engineConfigSchema, positiveInt } from '../config/schema.ts';
 export function tokenProblem(token: string): string | undefined {
   if (/\s/.test(token)) return 'contains spaces or line breaks (copy it again from the Developer Portal)';
   const parts = token.split('.');
-  if (parts.length !== 3) return `has ${parts.length} dot-separated part${parts.length === 1 ? '' : 's'}; a bot token has 3 (copy it again from the Developer Portal → Bot → Reset Token)`;
+  if (parts.length !== 3)
+    return `has ${parts.length} dot-separated part${parts.length === 1 ? '' : 's'}; a bot token has 3 (copy it again from the Developer Portal → Bot → Reset Token)`;
   if (parts.some((part) => !/^[\w-]+$/.test(part))) return 'has characters a bot token never holds (only letters, digits, - and _ between the dots)';
   const [id, time, hmac] = parts.map((part) => part.length) as [number, number, number];
-  if (id < 20 || time < 4 || hmac < 20) return `is too short to be a bot token (parts of ${id}, ${time} and ${hmac} characters; a real one has at least 20, 4 and 20)`;
+  if (id < 20 || time < 4 || hmac < 20)
+    return `is too short to be a bot token (parts of ${id}, ${time} and ${hmac} characters; a real one has at least 20, 4 and 20)`;
   return undefined;
 }
 
@@ -25,12 +27,10 @@ const snowflake = (name: string, whereToFind = '') =>
  */
 export const botConfigSchema = engineConfigSchema.extend({
   /** The bot token from the Discord developer portal (Bot → Reset Token). Never logged. */
-  DISCORD_TOKEN: z
-    .string({ required_error: 'DISCORD_TOKEN is required (Developer Portal → your app → Bot → Reset Token)' })
-    .superRefine((token, context) => {
-      const problem = tokenProblem(token);
-      if (problem) context.addIssue({ code: z.ZodIssueCode.custom, message: `DISCORD_TOKEN ${problem}` });
-    }),
+  DISCORD_TOKEN: z.string({ required_error: 'DISCORD_TOKEN is required (Developer Portal → your app → Bot → Reset Token)' }).superRefine((token, context) => {
+    const problem = tokenProblem(token);
+    if (problem) context.addIssue({ code: z.ZodIssueCode.custom, message: `DISCORD_TOKEN ${problem}` });
+  }),
   /** The application id (Developer Portal → General Information → Application ID). */
   DISCORD_CLIENT_ID: snowflake('DISCORD_CLIENT_ID', ' (Developer Portal → General Information → Application ID)'),
   /** Register commands to this one server (instant) instead of globally (up to an hour to appear). */
@@ -39,7 +39,12 @@ export const botConfigSchema = engineConfigSchema.extend({
   ADMIN_ROLE_IDS: z
     .string()
     .default('')
-    .transform((value) => value.split(',').map((id) => id.trim()).filter((id) => id !== ''))
+    .transform((value) =>
+      value
+        .split(',')
+        .map((id) => id.trim())
+        .filter((id) => id !== ''),
+    )
     .pipe(z.array(snowflake('ADMIN_ROLE_IDS entries'))),
   /** Base URL of Discord's API, for a REST proxy (e.g. http://localhost:8080/api). Default: Discord itself. */
   DISCORD_API_URL: z.string().url('DISCORD_API_URL must be a URL such as http://localhost:8080/api').optional(),
@@ -57,7 +62,9 @@ export const botConfigSchema = engineConfigSchema.extend({
   HEALTH_FILE: z.string().min(1, 'HEALTH_FILE must name a file').default('data/health.json'),
   /** How often /reindex edits its reply with progress, in milliseconds. */
   REINDEX_PROGRESS_MS: positiveInt('REINDEX_PROGRESS_MS', 60_000).default(3_000),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'], { message: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace' }).default('info'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'], { message: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace' })
+    .default('info'),
 });
 
 export type BotConfig = z.infer<typeof botConfigSchema>;

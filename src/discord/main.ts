@@ -5,9 +5,10 @@ import { Events } from 'discord.js';
 import { attachDocent, createClient } from './bot.ts';
 import { startHeartbeat } from './health.ts';
 import { createBotContext } from './context.ts';
+import type { BotConfig } from './config.ts';
 import { configErrorLine, createLogger, loadBotConfig } from './startup.ts';
 
-let config;
+let config: BotConfig;
 try {
   config = loadBotConfig();
 } catch (error) {
@@ -18,15 +19,20 @@ try {
 
 const logger = createLogger(config.LOG_LEVEL);
 let lastProgressLog = 0;
-const docent = await openDocent(config, {
-  onEvent: (event) => logger.info(engineEventText(event)),
-  onProgress: (progress) => {
-    // Building the first index can take minutes: a line every few seconds shows it is alive.
-    if (progress.phase !== 'embedding' || Date.now() - lastProgressLog < 5_000) return;
-    lastProgressLog = Date.now();
-    logger.info(`indexing: embedded ${progress.done}/${progress.total} texts`);
+const docent = await openDocent(
+  config,
+  {
+    onEvent: (event) => logger.info(engineEventText(event)),
+    onProgress: (progress) => {
+      // Building the first index can take minutes: a line every few seconds shows it is alive.
+      if (progress.phase !== 'embedding' || Date.now() - lastProgressLog < 5_000) return;
+      lastProgressLog = Date.now();
+      logger.info(`indexing: embedded ${progress.done}/${progress.total} texts`);
+    },
   },
-}, undefined, { indexOffThread: true }).catch((error: unknown) => {
+  undefined,
+  { indexOffThread: true },
+).catch((error: unknown) => {
   const told = engineErrorText(error);
   if (told === undefined) throw error;
   logger.fatal(told);

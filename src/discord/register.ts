@@ -5,8 +5,12 @@ import { configErrorLine, loadBotConfig } from './startup.ts';
 try {
   const config = loadBotConfig();
   const count = await registerCommands(config);
-  process.stdout.write(`Registered ${count} commands ${config.DISCORD_GUILD_ID ? `in server ${config.DISCORD_GUILD_ID}` : 'globally (they can take up to an hour to appear)'}.\n`);
+  process.stdout.write(
+    `Registered ${count} commands ${config.DISCORD_GUILD_ID ? `in server ${config.DISCORD_GUILD_ID}` : 'globally (they can take up to an hour to appear)'}.\n`,
+  );
 } catch (error) {
-  process.stderr.write(`${error instanceof ConfigError ? configErrorLine(error) : `Could not register commands: ${error instanceof Error ? error.message : String(error)}`}\n`);
+  process.stderr.write(
+    `${error instanceof ConfigError ? configErrorLine(error) : `Could not register commands: ${error instanceof Error ? error.message : String(error)}`}\n`,
+  );
   process.exitCode = error instanceof ConfigError ? 2 : 1;
 }

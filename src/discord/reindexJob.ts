@@ -20,11 +20,9 @@ export class ReindexJob {
     if (this.running) return { started: false, done: this.running };
     this.startedAt = Date.now();
     this.latest = { phase: 'reading' };
-    this.running = this.docent
-      .reindex({ onProgress: (progress) => (this.latest = progress) })
-      .finally(() => {
-        this.running = undefined;
-      });
+    this.running = this.docent.reindex({ onProgress: (progress) => (this.latest = progress) }).finally(() => {
+      this.running = undefined;
+    });
     return { started: true, done: this.running };
   }
 

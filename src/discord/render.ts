@@ -115,13 +115,15 @@ export function answerButtons(answerId: string, hasMore: boolean): ActionRowBuil
 
 export const SOURCES_PER_PAGE = 10;
 
-export function renderSources(sources: readonly IndexedSource[], page: number, builtAt?: string): { embeds: APIEmbed[]; components: ActionRowBuilder<ButtonBuilder>[] } {
+export function renderSources(
+  sources: readonly IndexedSource[],
+  page: number,
+  builtAt?: string,
+): { embeds: APIEmbed[]; components: ActionRowBuilder<ButtonBuilder>[] } {
   const pages = Math.max(1, Math.ceil(sources.length / SOURCES_PER_PAGE));
   const current = Math.min(Math.max(0, page), pages - 1);
   const shown = sources.slice(current * SOURCES_PER_PAGE, (current + 1) * SOURCES_PER_PAGE);
-  const lines = shown.map(
-    (source) => `• **${truncate(escapeText(source.title), 200)}**${source.date ? ` (${source.date})` : ''} — ${source.chunks} chunks`,
-  );
+  const lines = shown.map((source) => `• **${truncate(escapeText(source.title), 200)}**${source.date ? ` (${source.date})` : ''} — ${source.chunks} chunks`);
   const embed = new EmbedBuilder()
     .setTitle(`Indexed sources (${sources.length})`)
     .setDescription(truncate(lines.join('\n') || 'No sources are indexed yet. An admin can add articles and run /reindex.', LIMITS.description))
@@ -130,8 +132,16 @@ export function renderSources(sources: readonly IndexedSource[], page: number, b
     pages > 1
       ? [
           new ActionRowBuilder<ButtonBuilder>().addComponents(
-            new ButtonBuilder().setCustomId(CUSTOM_ID.sourcesPage(current - 1)).setLabel('Previous').setStyle(ButtonStyle.Secondary).setDisabled(current === 0),
-            new ButtonBuilder().setCustomId(CUSTOM_ID.sourcesPage(current + 1)).setLabel('Next').setStyle(ButtonStyle.Secondary).setDisabled(current >= pages - 1),
+            new ButtonBuilder()
+              .setCustomId(CUSTOM_ID.sourcesPage(current - 1))
+              .setLabel('Previous')
+              .setStyle(ButtonStyle.Secondary)
+              .setDisabled(current === 0),
+            new ButtonBuilder()
+              .setCustomId(CUSTOM_ID.sourcesPage(current + 1))
+              .setLabel('Next')
+              .setStyle(ButtonStyle.Secondary)
+              .setDisabled(current >= pages - 1),
           ),
         ]
       : [];

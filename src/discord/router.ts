@@ -33,6 +33,8 @@ export async function routeMessage(message: Message, context: BotContext): Promi
     await handleMention(message, context);
   } catch (error) {
     const errorId = logWithErrorId(context.logger, error, 'failed to answer a mention');
-    await message.reply({ content: `Sorry, something went wrong (error id \`${errorId}\`).`, allowedMentions: { parse: [], repliedUser: false } }).catch(() => undefined);
+    await message
+      .reply({ content: `Sorry, something went wrong (error id \`${errorId}\`).`, allowedMentions: { parse: [], repliedUser: false } })
+      .catch(() => undefined);
   }
 }

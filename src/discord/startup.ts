@@ -1,6 +1,6 @@
 import dotenv from 'dotenv';
 import pino, { type Logger } from 'pino';
-import { ConfigError, parseConfig } from '../config/load.ts';
+import { type ConfigError, parseConfig } from '../config/load.ts';
 import { botConfigSchema, type BotConfig } from './config.ts';
 
 /** The one line shown when the bot cannot start because of its settings. */

@@ -3,13 +3,7 @@
  * minilmConversion.ts and never touches the network; other model ids are passed to
  * transformers.js as-is for users who configure one and have Hub access.
  */
-import {
-  env,
-  pipeline,
-  type FeatureExtractionPipeline,
-  type PreTrainedTokenizer,
-  type Tensor,
-} from '@huggingface/transformers';
+import { env, pipeline, type FeatureExtractionPipeline, type PreTrainedTokenizer, type Tensor } from '@huggingface/transformers';
 import { ensureConvertedMiniLm } from './minilm/convert.ts';
 import { MINILM_MAX_TOKENS } from './minilm/modelFolder.ts';
 

@@ -14,7 +14,10 @@ import type { Embedder, EmbedderOptions } from './embedder.ts';
 export function offThreadEmbedder(base: Embedder, options: EmbedderOptions): Embedder {
   let worker: Promise<Worker> | undefined;
   let nextId = 0;
-  const pending = new Map<number, { resolve: (vectors: number[][]) => void; reject: (error: Error) => void; onProgress?: (done: number, total: number) => void; total: number }>();
+  const pending = new Map<
+    number,
+    { resolve: (vectors: number[][]) => void; reject: (error: Error) => void; onProgress?: (done: number, total: number) => void; total: number }
+  >();
 
   function start(): Promise<Worker> {
     // The worker runs TypeScript through tsx, found from here so the working directory does not matter.

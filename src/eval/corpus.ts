@@ -24,7 +24,9 @@ export async function openCorpus(name: string, articlesDir: string, embedder: Em
   progress.stop();
   const index = await store.open();
   if (!index) throw new Error(`The eval index in ${indexDir} could not be opened.`);
-  stderrLog(`${name}: ${index.sources.size} articles, ${index.chunks.length} chunks, ${index.sentences.length} sentences (${summary.updated ? 'indexed' : 'reused'}).`);
+  stderrLog(
+    `${name}: ${index.sources.size} articles, ${index.chunks.length} chunks, ${index.sentences.length} sentences (${summary.updated ? 'indexed' : 'reused'}).`,
+  );
   return index;
 }
 
@@ -32,7 +34,12 @@ export async function openCorpus(name: string, articlesDir: string, embedder: Em
  * The same corpus indexed into PostgreSQL (a schema of its own per corpus) with the same
  * pipeline, so the eval can compare the stores on identical questions.
  */
-export async function openPostgresCorpus(name: string, articlesDir: string, embedder: Embedder, databaseUrl: string): Promise<{ reader: IndexReader; close(): Promise<void> }> {
+export async function openPostgresCorpus(
+  name: string,
+  articlesDir: string,
+  embedder: Embedder,
+  databaseUrl: string,
+): Promise<{ reader: IndexReader; close(): Promise<void> }> {
   const config = cliConfig({ SOURCES_DIR: articlesDir });
   const store = new PostgresStore(databaseUrl, { schema: `docent_eval_${slug(name).replace(/-/g, '_')}` });
   const progress = progressRenderer();

@@ -29,7 +29,13 @@ export interface EvalSet {
 }
 
 const squadLine = z.object({ id: z.string(), question: z.string(), article_file: z.string(), answers: z.array(z.string()).min(1) });
-const sentenceLine = z.object({ id: z.string(), question: z.string(), article_file: z.string().optional(), gold_sentences: z.array(z.string()), in_scope: z.boolean() });
+const sentenceLine = z.object({
+  id: z.string(),
+  question: z.string(),
+  article_file: z.string().optional(),
+  gold_sentences: z.array(z.string()),
+  in_scope: z.boolean(),
+});
 const offTopicLine = z.object({ id: z.string(), question: z.string() });
 
 async function readJsonl<T>(file: string, schema: z.ZodType<T>): Promise<T[]> {
@@ -77,7 +83,13 @@ async function sentenceSet(name: string, questionsFile: string, articlesDir: str
   return {
     name,
     articlesDir,
-    questions: lines.map((q) => ({ id: q.id, question: q.question, ...(q.article_file ? { article: q.article_file } : {}), answerable: q.in_scope, goldSentences: q.gold_sentences })),
+    questions: lines.map((q) => ({
+      id: q.id,
+      question: q.question,
+      ...(q.article_file ? { article: q.article_file } : {}),
+      answerable: q.in_scope,
+      goldSentences: q.gold_sentences,
+    })),
   };
 }
 

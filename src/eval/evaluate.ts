@@ -87,8 +87,17 @@ export async function evaluateSet(
       if (quotesHit(question, quotes[method], 3)) hits[method][1]++;
     }
     if (decision.kind === 'decline' || !firstHits.docent) {
-      misses.push(`${decision.kind === 'decline' ? 'declined' : `first quote misses (${decision.confidence})`}: ${question.question}\n    → ${quotes.docent[0] ?? ''}`);
+      misses.push(
+        `${decision.kind === 'decline' ? 'declined' : `first quote misses (${decision.confidence})`}: ${question.question}\n    → ${quotes.docent[0] ?? ''}`,
+      );
     }
   }
-  return { n: questions.length, hits, answerable: questions.filter((q) => q.answerable).length, outcomes, misses, rankingMs: rankingMs / Math.max(1, questions.length) };
+  return {
+    n: questions.length,
+    hits,
+    answerable: questions.filter((q) => q.answerable).length,
+    outcomes,
+    misses,
+    rankingMs: rankingMs / Math.max(1, questions.length),
+  };
 }

@@ -8,7 +8,7 @@ import { evidenceOf, probability, type EvidenceName, type LogisticModel } from '
 import { cliConfig, stderrEvents, stderrLog } from '../cli/context.ts';
 import { embedderFor } from '../docent.ts';
 import { FITTED_FILE, type Fitted } from '../fitted/fitted.ts';
-import { candidatesFor, FEATURES, search, type RankingWeights, type SearchOptions } from '../retrieval/search.ts';
+import { candidatesFor, FEATURES, search, type RankingWeights } from '../retrieval/search.ts';
 import type { SentenceFilter } from '../index/store.ts';
 import type { MemoryIndex } from '../index/vectra/memoryIndex.ts';
 import { openCorpus } from './corpus.ts';
@@ -36,7 +36,8 @@ function answerChunkMask(index: MemoryIndex, question: EvalQuestion): SentenceFi
   const article = question.article!;
   const gold = index.sentences.filter((sentence) => sentence.sourceId === article && quotesHit(question, [sentence.text], 1)).map((s) => s.sentence);
   const goldChunks = index.chunks.filter((chunk) => chunk.sourceId === article && gold.some((s) => chunk.firstSentence <= s && s <= chunk.lastSentence));
-  return (sentence) => sentence.sourceId === article && goldChunks.some((chunk) => chunk.firstSentence <= sentence.sentence && sentence.sentence <= chunk.lastSentence);
+  return (sentence) =>
+    sentence.sourceId === article && goldChunks.some((chunk) => chunk.firstSentence <= sentence.sentence && sentence.sentence <= chunk.lastSentence);
 }
 
 function logistic(features: EvidenceName[], rows: number[][], labels: boolean[], keepScores: number[][], keepShare: number): Fitted['decision']['related'] {

@@ -5,7 +5,7 @@
  * and Docent's own seed questions (the fit reads the new_wiki tuning half alone; see fit.ts).
  */
 import { Command } from 'commander';
-import { cliConfig, stderrEvents, stderrLog } from '../cli/context.ts';
+import { cliConfig, stderrEvents } from '../cli/context.ts';
 import { embedderFor } from '../docent.ts';
 import { fittedModels } from '../fitted/fitted.ts';
 import { startLocalPostgres } from '../index/postgres/localPostgres.ts';
@@ -20,7 +20,11 @@ const options = new Command('eval')
   .description('Measure answer quality and answer/decline decisions on every evaluation set, with baselines')
   .option('--limit <n>', 'evenly spaced subset of the new_wiki reporting-half questions (default: all)', (v) => Number.parseInt(v, 10))
   .option('--misses', 'list the seed questions Docent gets wrong (declined, first quote misses, or unanswerable yet answered with high confidence)')
-  .option('--store <kind>', 'answer from the vectra store, or from postgres (DATABASE_URL, else PGlite on 127.0.0.1); baselines always read the Vectra copy', 'vectra')
+  .option(
+    '--store <kind>',
+    'answer from the vectra store, or from postgres (DATABASE_URL, else PGlite on 127.0.0.1); baselines always read the Vectra copy',
+    'vectra',
+  )
   .parse()
   .opts<{ limit?: number; misses?: boolean; store: string }>();
 if (options.store !== 'vectra' && options.store !== 'postgres') throw new Error(`--store must be vectra or postgres, not ${options.store}`);
@@ -54,19 +58,46 @@ async function evaluate(label: string, index: MemoryIndex, questions: readonly E
 
 const wiki = await newWiki();
 const wikiIndex = await corpus(wiki.name, wiki.articlesDir);
-const reporting = evenlySpaced(wiki.questions.filter((q) => !isTuningArticle(q.article!)), options.limit);
+const reporting = evenlySpaced(
+  wiki.questions.filter((q) => !isTuningArticle(q.article!)),
+  options.limit,
+);
 rows.push(await evaluate(`new_wiki reporting half`, wikiIndex, reporting));
 rows.push(await evaluate('COVID-QA off-topic', wikiIndex, await covidQa()));
 
 const wq = await wikiQa();
 const wqIndex = await corpus(wq.name, wq.articlesDir);
-rows.push(await evaluate('WikiQA dev answerable', wqIndex, wq.questions.filter((q) => q.answerable)));
-rows.push(await evaluate('WikiQA dev unanswerable', wqIndex, wq.questions.filter((q) => !q.answerable)));
+rows.push(
+  await evaluate(
+    'WikiQA dev answerable',
+    wqIndex,
+    wq.questions.filter((q) => q.answerable),
+  ),
+);
+rows.push(
+  await evaluate(
+    'WikiQA dev unanswerable',
+    wqIndex,
+    wq.questions.filter((q) => !q.answerable),
+  ),
+);
 
 const seeds = await seedQuestions();
 const seedIndex = await corpus(seeds.name, seeds.articlesDir);
-rows.push(await evaluate('seed answerable', seedIndex, seeds.questions.filter((q) => q.answerable)));
-rows.push(await evaluate('seed unanswerable', seedIndex, seeds.questions.filter((q) => !q.answerable)));
+rows.push(
+  await evaluate(
+    'seed answerable',
+    seedIndex,
+    seeds.questions.filter((q) => q.answerable),
+  ),
+);
+rows.push(
+  await evaluate(
+    'seed unanswerable',
+    seedIndex,
+    seeds.questions.filter((q) => !q.answerable),
+  ),
+);
 await embedder.dispose();
 for (const close of closers) await close();
 await local?.stop();
@@ -85,5 +116,10 @@ const lines = [
   `high = answered with confidence; low = the closest passages, flagged as possibly not a direct answer; declined = "not covered".`,
   `Ranking and decision: ${(rows.reduce((sum, row) => sum + row.rankingMs * row.n, 0) / rows.reduce((sum, row) => sum + row.n, 0)).toFixed(1)} ms/question after embedding.`,
 ];
-if (options.misses) lines.push('', 'Seed questions Docent gets wrong:', ...rows.filter((row) => row.label.startsWith('seed')).flatMap((row) => row.misses.map((miss) => `  ${miss}`)));
+if (options.misses)
+  lines.push(
+    '',
+    'Seed questions Docent gets wrong:',
+    ...rows.filter((row) => row.label.startsWith('seed')).flatMap((row) => row.misses.map((miss) => `  ${miss}`)),
+  );
 process.stdout.write(`${lines.join('\n')}\n`);

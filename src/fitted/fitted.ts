@@ -18,7 +18,10 @@ const logisticSchema = z
     bias: z.number(),
     threshold: z.number().min(0).max(1),
   })
-  .refine((m) => m.mean.length === m.features.length && m.scale.length === m.features.length && m.weights.length === m.features.length, 'mean, scale and weights must have one entry per feature');
+  .refine(
+    (m) => m.mean.length === m.features.length && m.scale.length === m.features.length && m.weights.length === m.features.length,
+    'mean, scale and weights must have one entry per feature',
+  );
 
 export const fittedSchema = z.object({
   /** What the numbers were fitted on and how to reproduce them. */
@@ -36,7 +39,8 @@ export const FITTED_FILE = fileURLToPath(new URL('./fitted.json', import.meta.ur
 
 export function parseFitted(text: string, file = FITTED_FILE): Fitted {
   const result = fittedSchema.safeParse(JSON.parse(text));
-  if (!result.success) throw new Error(`${file} is not a valid fitted-model file: ${result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  if (!result.success)
+    throw new Error(`${file} is not a valid fitted-model file: ${result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
   return result.data;
 }
 

@@ -49,7 +49,8 @@ function settingsChange(previous: IndexSettings, next: IndexSettings): string | 
   if (previous.dimensions !== next.dimensions) return `the embedding size changed (${previous.dimensions} → ${next.dimensions})`;
   if (previous.chunkerVersion !== next.chunkerVersion) return `the chunker changed (version ${previous.chunkerVersion} → ${next.chunkerVersion})`;
   if (previous.chunkMaxTokens !== next.chunkMaxTokens) return `the chunk size changed (${previous.chunkMaxTokens} → ${next.chunkMaxTokens} tokens)`;
-  if (previous.overlapSentences !== next.overlapSentences) return `the chunk overlap changed (${previous.overlapSentences} → ${next.overlapSentences} sentences)`;
+  if (previous.overlapSentences !== next.overlapSentences)
+    return `the chunk overlap changed (${previous.overlapSentences} → ${next.overlapSentences} sentences)`;
   return undefined;
 }
 

@@ -127,7 +127,6 @@ export function embeddingInputs(entry: DocumentRecords): string[] {
   return [...entry.chunks.map((c) => c.input), ...entry.sentences.flatMap((s) => [s.input, s.contextInput])];
 }
 
-
 function describe({ document, chunks, sentences }: DocumentRecords, indexedAt: string): IndexedSource {
   return {
     id: document.id,
@@ -177,7 +176,12 @@ function groupsOf(documents: readonly DocumentRecords[], size: number): Document
 }
 
 /** Embeds a group of documents and hands each document's items to `put`, in order. */
-async function embedGroup(group: readonly DocumentRecords[], embedder: Embedder, onEmbedded: (done: number) => void, put: (items: SourceItems) => Promise<void>): Promise<void> {
+async function embedGroup(
+  group: readonly DocumentRecords[],
+  embedder: Embedder,
+  onEmbedded: (done: number) => void,
+  put: (items: SourceItems) => Promise<void>,
+): Promise<void> {
   const inputs = group.flatMap(embeddingInputs);
   const vectors = await embedder.embed(inputs, onEmbedded);
   let next = 0;
@@ -234,7 +238,12 @@ export async function reindex(options: ReindexOptions): Promise<ReindexSummary> 
       let embedded = 0;
       onProgress?.({ phase: 'embedding', done: 0, total, sources: fresh.length });
       for (const group of groupsOf(fresh, EMBED_GROUP_TEXTS)) {
-        await embedGroup(group, embedder, (done) => onProgress?.({ phase: 'embedding', done: embedded + done, total, sources: fresh.length }), (items) => writer.put(items));
+        await embedGroup(
+          group,
+          embedder,
+          (done) => onProgress?.({ phase: 'embedding', done: embedded + done, total, sources: fresh.length }),
+          (items) => writer.put(items),
+        );
         embedded += group.reduce((sum, entry) => sum + textCount(entry), 0);
       }
       onProgress?.({ phase: 'writing' });

@@ -113,7 +113,8 @@ function scanInt8(codes: Int8Array, dimensions: number, query: Float64Array, out
 
 /** Element-wise sum of two matrices of the same shape (float32). */
 export function addMatrices(a: VectorMatrix, b: VectorMatrix): VectorMatrix {
-  if (!(a.codes instanceof Float32Array) || !(b.codes instanceof Float32Array) || a.rows !== b.rows) throw new RangeError('addMatrices takes two float32 matrices of one shape');
+  if (!(a.codes instanceof Float32Array) || !(b.codes instanceof Float32Array) || a.rows !== b.rows)
+    throw new RangeError('addMatrices takes two float32 matrices of one shape');
   const sum = new Float32Array(a.codes.length);
   for (let i = 0; i < sum.length; i++) sum[i] = a.codes[i]! + b.codes[i]!;
   return float32Matrix(sum, a.dimensions);

@@ -10,7 +10,11 @@ export type EntityKind = 'P' | 'O' | 'L' | 'D' | 'N';
 const MENTION_SEPARATOR = '|';
 
 function normalise(text: string): string {
-  return text.toLowerCase().replace(/[^\p{L}\p{N} ]/gu, ' ').replace(/\s+/g, ' ').trim();
+  return text
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N} ]/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 /**

@@ -77,7 +77,8 @@ export async function candidatesFor(index: IndexReader, question: string, queryV
   const [hits, stats] = await Promise.all([index.nearest(Float32Array.from(queryVector), FIRST_STAGE, options.exclude), index.keywordStats(unique)]);
   const weights = stats.frequencies.map((frequency) => idf(stats.sentences, frequency));
   const totalWeight = weights.reduce((sum, weight) => sum + weight, 0);
-  const share = (has: (term: string) => boolean) => (totalWeight === 0 ? 0 : unique.reduce((sum, term, i) => sum + (has(term) ? weights[i]! : 0), 0) / totalWeight);
+  const share = (has: (term: string) => boolean) =>
+    totalWeight === 0 ? 0 : unique.reduce((sum, term, i) => sum + (has(term) ? weights[i]! : 0), 0) / totalWeight;
   const titleTerms = new Map<string, Set<string>>();
   const titleTermsOf = (sourceId: string) => {
     let found = titleTerms.get(sourceId);
@@ -105,7 +106,13 @@ export async function candidatesFor(index: IndexReader, question: string, queryV
  * Ranks sentences for a question: dense similarity picks the first-stage candidates, then each is
  * scored by the fitted weights over all its features.
  */
-export async function search(index: IndexReader, question: string, queryVector: ArrayLike<number>, weights: RankingWeights, options: SearchOptions = {}): Promise<SearchResult> {
+export async function search(
+  index: IndexReader,
+  question: string,
+  queryVector: ArrayLike<number>,
+  weights: RankingWeights,
+  options: SearchOptions = {},
+): Promise<SearchResult> {
   const { queryTerms, asked, candidates } = await candidatesFor(index, question, queryVector, options);
   const ranked = candidates.map(({ sentence, features }): RankedSentence => ({ sentence, score: score(features, weights), features }));
   ranked.sort((a, b) => b.score - a.score);

@@ -2,10 +2,59 @@ import { eng } from 'stopword';
 import { stemmer } from 'stemmer';
 
 /** Question words and auxiliaries carry no topic, so they must not count as keyword evidence. */
-const STOPWORDS = new Set([...eng, 'whom', 'whose', 'when', 'why', 'does', 'do', 'doing', 'done', 'was', 'were', 'has', 'have', 'had', 'is', 'are', 'be', 'the', 'a', 'an', 'of', 'to', 'in', 'on', 'it', 'its', 'or', 'than', 'then', 'there', 'their', 'they', 'them', 'this', 'these', 'those', 'what', 'which', 'who', 'where', 'how', 'kind', 'type', 'called', 'named']);
+const STOPWORDS = new Set([
+  ...eng,
+  'whom',
+  'whose',
+  'when',
+  'why',
+  'does',
+  'do',
+  'doing',
+  'done',
+  'was',
+  'were',
+  'has',
+  'have',
+  'had',
+  'is',
+  'are',
+  'be',
+  'the',
+  'a',
+  'an',
+  'of',
+  'to',
+  'in',
+  'on',
+  'it',
+  'its',
+  'or',
+  'than',
+  'then',
+  'there',
+  'their',
+  'they',
+  'them',
+  'this',
+  'these',
+  'those',
+  'what',
+  'which',
+  'who',
+  'where',
+  'how',
+  'kind',
+  'type',
+  'called',
+  'named',
+]);
 
 function fold(text: string): string {
-  return text.normalize('NFKD').replace(/\p{M}+/gu, '').toLowerCase();
+  return text
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .toLowerCase();
 }
 
 /**

@@ -60,12 +60,19 @@ function firstHeading(body: string): string | undefined {
 
 function titleFromFileName(id: string): string {
   const base = id.split('/').pop() ?? id;
-  return base.replace(/\.(md|markdown|txt)$/i, '').replace(/[-_]+/g, ' ').trim() || base;
+  return (
+    base
+      .replace(/\.(md|markdown|txt)$/i, '')
+      .replace(/[-_]+/g, ' ')
+      .trim() || base
+  );
 }
 
 /** Turns a file's bytes into a SourceDocument, or throws a SourceError saying what is wrong. */
 export function parseSource(raw: RawSource): SourceDocument {
-  const text = decode(raw.bytes).replace(/^\uFEFF/, '').normalize('NFC');
+  const text = decode(raw.bytes)
+    .replace(/^\uFEFF/, '')
+    .normalize('NFC');
   const { data, bodyStart } = splitFrontMatter(text);
   const body = text.slice(bodyStart);
   if (body.trim() === '') throw new SourceError('is empty (no text after any front matter)');

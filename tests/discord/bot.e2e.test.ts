@@ -110,9 +110,7 @@ function callbackOf(interaction: { id: string; token: string }): Promise<Recorde
 function originalEditOf(interaction: { token: string }, accept: (body: MessageBody) => boolean = () => true): Promise<RecordedRequest> {
   return fake.waitForRequest(
     (r) =>
-      r.method === 'PATCH' &&
-      r.path === `/webhooks/${fake.applicationId}/${interaction.token}/messages/@original` &&
-      accept((r.body ?? {}) as MessageBody),
+      r.method === 'PATCH' && r.path === `/webhooks/${fake.applicationId}/${interaction.token}/messages/@original` && accept((r.body ?? {}) as MessageBody),
     ANSWER_MS,
   );
 }
@@ -156,7 +154,7 @@ async function ask(question: string, options: { private?: boolean; user?: { user
 }
 
 /** Undoes render.ts's escaping: zero-width spaces after @ and <, backslashes before markdown. */
-const unescape = (text: string) => text.replace(/\u200b/g, '').replace(/\\(.)/g, '$1');
+const unescaped = (text: string) => text.replace(/\u200b/g, '').replace(/\\(.)/g, '$1');
 
 interface RenderedQuote {
   n: number;
@@ -172,7 +170,7 @@ function quotesOf(embed: APIEmbed): RenderedQuote[] {
     (embed.fields?.find((field) => field.name === 'Sources')?.value ?? '').split('\n').map((line) => {
       const match = /^\*\*\[(\d+)\]\*\* (.+) — `([^`]+)`, line (\d+)$/.exec(line);
       if (!match) throw new Error(`unexpected source line: ${JSON.stringify(line)}`);
-      return [Number(match[1]), { title: unescape(match[2]!), path: match[3]!.replace(/\u200b/g, ''), line: Number(match[4]) }] as const;
+      return [Number(match[1]), { title: unescaped(match[2]!), path: match[3]!.replace(/\u200b/g, ''), line: Number(match[4]) }] as const;
     }),
   );
   return (embed.description ?? '').split('\n\n').map((block) => {
@@ -181,7 +179,7 @@ function quotesOf(embed: APIEmbed): RenderedQuote[] {
     const n = Number(match[2]);
     const source = sources.get(n);
     if (!source) throw new Error(`quote [${n}] has no source line`);
-    return { n, text: unescape(match[1]!), ...source };
+    return { n, text: unescaped(match[1]!), ...source };
   });
 }
 
@@ -198,7 +196,6 @@ function expectVerbatim(quotes: readonly RenderedQuote[]): void {
 }
 
 const answerButtonsOf = (body: MessageBody) => body.components?.[0]?.components ?? [];
-
 
 // -------------------------------------------------------------------- tests
 
@@ -362,7 +359,7 @@ describe('Docent on (fake) Discord', () => {
     const title = bodyOf(edit).embeds?.[0]?.title;
     expect(title).toBeDefined();
     // Mentions are addressing, not words of the question: they are dropped before asking.
-    expect(unescape(title!)).toBe('Which properties does Russia want returned? **now**');
+    expect(unescaped(title!)).toBe('Which properties does Russia want returned? **now**');
 
     const mention = fake.messageCreate({ content: `<@${fake.botUser.id}> ${hostile}`, author: newUser('prankster') });
     fake.dispatchMessage(mention);
@@ -421,7 +418,9 @@ describe('Docent on (fake) Discord', () => {
 
   it('answers buttons and commands it does not know instead of letting them fail', async () => {
     // A forged vote on a real answer: its id from the Helpful button (`docent:vote:up:<id>`).
-    const answerId = answerButtonsOf(answered.body).find((button) => button.label === 'Helpful')!.custom_id!.split(':')[3]!;
+    const answerId = answerButtonsOf(answered.body)
+      .find((button) => button.label === 'Helpful')!
+      .custom_id!.split(':')[3]!;
     for (const customId of [`docent:vote:sideways:${answerId}`, 'docent:sources:abc', 'docent:nonsense', 'someone-else:button']) {
       const payload = fake.buttonPress({ customId, message: answered.messageId, user: newUser('prober') });
       fake.dispatchInteraction(payload);
@@ -489,7 +488,10 @@ describe('Docent on (fake) Discord', () => {
     const errorId = /error id `([0-9a-f]{8})`/.exec(bodyOf(post).content ?? '')?.[1];
     expect(errorId, bodyOf(post).content).toBeDefined();
     expect(bodyOf(post).allowed_mentions).toEqual({ parse: [], replied_user: false });
-    expect(logs().find((entry) => entry.errorId === errorId)).toMatchObject({ msg: 'failed to answer a mention', err: { message: 'injected failure for the error-path test' } });
+    expect(logs().find((entry) => entry.errorId === errorId)).toMatchObject({
+      msg: 'failed to answer a mention',
+      err: { message: 'injected failure for the error-path test' },
+    });
   });
 
   it('refuses /reindex to a member without Manage Server, privately, and re-indexes nothing', async () => {

@@ -181,7 +181,10 @@ describe('bot configuration', () => {
   it('names the missing token and client id, and where to find them', () => {
     const error = configError({});
     expect(error.issues).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^DISCORD_TOKEN is required \(Developer Portal/), expect.stringMatching(/^DISCORD_CLIENT_ID is required \(Developer Portal/)]),
+      expect.arrayContaining([
+        expect.stringMatching(/^DISCORD_TOKEN is required \(Developer Portal/),
+        expect.stringMatching(/^DISCORD_CLIENT_ID is required \(Developer Portal/),
+      ]),
     );
     // Blank counts as unset.
     expect(configError({ DISCORD_TOKEN: '  ', DISCORD_CLIENT_ID: CLIENT_ID }).issues).toEqual([expect.stringMatching(/^DISCORD_TOKEN is required/)]);

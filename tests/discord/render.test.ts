@@ -46,7 +46,7 @@ function expectWithinLimits(embed: APIEmbed): void {
 }
 
 /** Reverses escapeText (except its joining of lines), to compare with the source text. */
-const unescape = (text: string) => text.replace(/\u200b/g, '').replace(/\\(.)/g, '$1');
+const unescaped = (text: string) => text.replace(/\u200b/g, '').replace(/\\(.)/g, '$1');
 
 describe('escapeText', () => {
   it.each([
@@ -70,7 +70,7 @@ describe('escapeText', () => {
     ['1. item', '1\\. item'],
   ])('makes %j inert', (input, expected) => {
     expect(escapeText(input)).toBe(expected);
-    expect(unescape(escapeText(input))).toBe(input.replace(/\s*\n\s*/g, ' '));
+    expect(unescaped(escapeText(input))).toBe(input.replace(/\s*\n\s*/g, ' '));
   });
 
   it('joins lines, so quoted text cannot leave its block quote or start a heading or list', () => {
@@ -130,9 +130,7 @@ describe('renderAnswer', () => {
 
   it('escapes quotes, titles, paths and the question so nothing formats or pings', () => {
     const hostile = '**bold** `code` [link](http://x) @everyone @here <@123> <@&456>\n> quote\n# heading';
-    const rendered = renderAnswer(
-      answer([quote(hostile, { source: { title: `Title ${hostile}`, path: 'sources/`odd` @everyone.md' } })], `Q ${hostile}`),
-    );
+    const rendered = renderAnswer(answer([quote(hostile, { source: { title: `Title ${hostile}`, path: 'sources/`odd` @everyone.md' } })], `Q ${hostile}`));
     const [embed] = rendered.embeds;
     const everything = [embed!.title, embed!.description, embed!.fields![0]!.value].join('\n');
     expect(everything).not.toMatch(/@(everyone|here)/);
@@ -144,7 +142,7 @@ describe('renderAnswer', () => {
     // One block quote line per quote: the newline inside the quote text did not end it.
     expect(embed!.description!.split('\n')).toHaveLength(1);
     expect(embed!.description).toMatch(/^> .* \*\*\[1\]\*\*$/);
-    expect(unescape(embed!.description!.replace(/^> | \*\*\[1\]\*\*$/g, ''))).toBe(hostile.replace(/\n/g, ' '));
+    expect(unescaped(embed!.description!.replace(/^> | \*\*\[1\]\*\*$/g, ''))).toBe(hostile.replace(/\n/g, ' '));
   });
 
   it.each([1, 3, 10])('keeps every Discord limit with %i extreme quotes, never cutting a [n] marker', (count) => {
@@ -249,7 +247,10 @@ describe('renderSources', () => {
 
   it('escapes source titles and keeps the description within limits', () => {
     const hostile = { ...source(1), title: '@everyone **x** '.repeat(100) };
-    const [embed] = renderSources(Array.from({ length: 10 }, () => hostile), 0).embeds;
+    const [embed] = renderSources(
+      Array.from({ length: 10 }, () => hostile),
+      0,
+    ).embeds;
     expect(embed!.description).not.toMatch(/@everyone/);
     expect(embed!.description!.length).toBeLessThanOrEqual(LIMITS.description);
   });

@@ -14,9 +14,7 @@ import { fp16ToFp32, parseSafetensorsHeader, transpose2d } from '../../src/embed
 interface ReferenceFile {
   sentences: { text: string; embedding: number[] }[];
 }
-const reference = JSON.parse(
-  readFileSync('/work/shared/reference/minilm-embeddings.json', 'utf8'),
-) as ReferenceFile;
+const reference = JSON.parse(readFileSync('/work/shared/reference/minilm-embeddings.json', 'utf8')) as ReferenceFile;
 
 function cosine(a: readonly number[], b: readonly number[]): number {
   let dot = 0;
@@ -199,9 +197,7 @@ describe('default embedder (shared .cache/models)', () => {
   });
 
   it('reproduces the reference embeddings (cosine >= 0.9999)', async () => {
-    const { result: vectors, attempts } = await withoutNetwork(() =>
-      embedder.embed(reference.sentences.map((s) => s.text)),
-    );
+    const { result: vectors, attempts } = await withoutNetwork(() => embedder.embed(reference.sentences.map((s) => s.text)));
     expect(attempts).toEqual([]);
     expect(vectors).toHaveLength(reference.sentences.length);
     reference.sentences.forEach((sentence, i) => {

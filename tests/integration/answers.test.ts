@@ -55,29 +55,26 @@ describe('answers over the seed articles', () => {
     expect([...scores].sort((a, b) => b - a)).toEqual(scores);
   });
 
-  it.each([
-    'How long did the meeting go on?',
-    'What would bringing back flights do for ordinary people?',
-    'Which properties does Russia want back?',
-  ])('answers a paraphrased question rather than decline it: %s', async (question) => {
-    const answer = await ask(question);
-    expect(answer.answered).toBe(true);
-    expect(answer.confidence).toMatch(/^(high|low)$/);
-    expect(answer.quotes.length).toBeGreaterThan(0);
-  });
+  it.each(['How long did the meeting go on?', 'What would bringing back flights do for ordinary people?', 'Which properties does Russia want back?'])(
+    'answers a paraphrased question rather than decline it: %s',
+    async (question) => {
+      const answer = await ask(question);
+      expect(answer.answered).toBe(true);
+      expect(answer.confidence).toMatch(/^(high|low)$/);
+      expect(answer.quotes.length).toBeGreaterThan(0);
+    },
+  );
 
-  it.each([
-    'What is the capital of France?',
-    'How do I bake sourdough bread?',
-    'Who won the 2018 FIFA World Cup?',
-    'How does photosynthesis work?',
-  ])('declines an off-topic question: %s', async (question) => {
-    const answer = await ask(question);
-    expect(answer.answered).toBe(false);
-    expect(answer.quotes).toEqual([]);
-    expect(answer.reason).toBeTruthy();
-    expect(answer.hasMore).toBe(false);
-  });
+  it.each(['What is the capital of France?', 'How do I bake sourdough bread?', 'Who won the 2018 FIFA World Cup?', 'How does photosynthesis work?'])(
+    'declines an off-topic question: %s',
+    async (question) => {
+      const answer = await ask(question);
+      expect(answer.answered).toBe(false);
+      expect(answer.quotes).toEqual([]);
+      expect(answer.reason).toBeTruthy();
+      expect(answer.hasMore).toBe(false);
+    },
+  );
 
   describe('who led the talks in Istanbul', () => {
     const question = 'Who led the talks in Istanbul?';
@@ -155,10 +152,7 @@ describe('answers over the seed articles', () => {
   it('lists both seed articles as sources with titles and chunk counts', () => {
     const { sources, builtAt } = docent.sources();
     expect(builtAt).toBeTruthy();
-    expect(sources.map((source) => source.id).sort()).toEqual([
-      'reviving-diplomatic-ties-istanbul-talks.md',
-      'us-russia-istanbul-talks-april-2025.md',
-    ]);
+    expect(sources.map((source) => source.id).sort()).toEqual(['reviving-diplomatic-ties-istanbul-talks.md', 'us-russia-istanbul-talks-april-2025.md']);
     for (const source of sources) {
       expect(source.title.trim()).not.toBe('');
       expect(source.chunks).toBeGreaterThan(0);

@@ -12,7 +12,12 @@ import type { Embedder } from '../../src/embeddings/embedder.ts';
 import { startLocalPostgres, type LocalPostgres } from '../../src/index/postgres/localPostgres.ts';
 import { expectExactQuotes, loadTestEmbedder, removeTempDirs, runCli, seededSourcesDir, tempDir, testConfig } from './helpers.ts';
 
-const QUESTIONS = ['Who led the talks in Istanbul?', 'Which properties does Russia want returned?', 'What would bringing back direct flights do?', 'How do I bake sourdough bread?'];
+const QUESTIONS = [
+  'Who led the talks in Istanbul?',
+  'Which properties does Russia want returned?',
+  'What would bringing back direct flights do?',
+  'How do I bake sourdough bread?',
+];
 
 let embedder: Embedder;
 let postgres: LocalPostgres;

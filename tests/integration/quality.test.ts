@@ -60,20 +60,36 @@ function expectNoRegression(label: string, value: number): void {
 describe('answer quality does not regress', () => {
   it('new_wiki (three reporting-half articles, 150 questions)', async () => {
     const set = await newWiki();
-    const questions = evenlySpaced(set.questions.filter((q) => WIKI_ARTICLES.includes(q.article!)), 150);
+    const questions = evenlySpaced(
+      set.questions.filter((q) => WIKI_ARTICLES.includes(q.article!)),
+      150,
+    );
     expectNoRegression('new_wiki', await hitAt1('new-wiki', set.articlesDir, WIKI_ARTICLES, questions));
   });
 
   it('WikiQA dev (60 answerable questions over their articles)', async () => {
     const set = await wikiQa();
-    const questions = evenlySpaced(set.questions.filter((q) => q.answerable), 60);
-    expectNoRegression('wikiqa', await hitAt1('wikiqa', set.articlesDir, questions.map((q) => q.article!), questions));
+    const questions = evenlySpaced(
+      set.questions.filter((q) => q.answerable),
+      60,
+    );
+    expectNoRegression(
+      'wikiqa',
+      await hitAt1(
+        'wikiqa',
+        set.articlesDir,
+        questions.map((q) => q.article!),
+        questions,
+      ),
+    );
   });
 
   it('the seed questions about sources/', async () => {
     const set = await seedQuestions(path.join(REPO_ROOT, 'eval', 'seed-questions.jsonl'), SEED_SOURCES);
     const questions = set.questions.filter((q) => q.answerable);
-    expectNoRegression('seeds', await hitAt1('seeds', SEED_SOURCES, ['reviving-diplomatic-ties-istanbul-talks.md', 'us-russia-istanbul-talks-april-2025.md'], questions));
+    expectNoRegression(
+      'seeds',
+      await hitAt1('seeds', SEED_SOURCES, ['reviving-diplomatic-ties-istanbul-talks.md', 'us-russia-istanbul-talks-april-2025.md'], questions),
+    );
   });
 });
-

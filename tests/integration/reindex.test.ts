@@ -93,7 +93,8 @@ async function shardFiles(indexDir: string): Promise<Map<string, number>> {
   const shards = path.join(indexDir, 'shards');
   const files = new Map<string, number>();
   for (const entry of await readdir(shards, { recursive: true, withFileTypes: true })) {
-    if (entry.isFile()) files.set(path.relative(shards, path.join(entry.parentPath, entry.name)), (await stat(path.join(entry.parentPath, entry.name))).mtimeMs);
+    if (entry.isFile())
+      files.set(path.relative(shards, path.join(entry.parentPath, entry.name)), (await stat(path.join(entry.parentPath, entry.name))).mtimeMs);
   }
   return files;
 }
@@ -166,7 +167,10 @@ describe('re-indexing', () => {
     const written = [...shardsAfter].filter(([file, mtime]) => shardsBefore.get(file) !== mtime).map(([file]) => file);
     expect(written.length).toBeGreaterThan(0);
     expect(written.every((file) => file.startsWith('bees.md-'))).toBe(true);
-    for (const seed of SEED_FILES) expect([...shardsAfter.keys()].filter((file) => file.startsWith(`${seed}-`))).toEqual([...shardsBefore.keys()].filter((file) => file.startsWith(`${seed}-`)));
+    for (const seed of SEED_FILES)
+      expect([...shardsAfter.keys()].filter((file) => file.startsWith(`${seed}-`))).toEqual(
+        [...shardsBefore.keys()].filter((file) => file.startsWith(`${seed}-`)),
+      );
     expect(changed.changed).toEqual(['bees.md']);
     expect(changed.added).toEqual([]);
     expect(changed.removed).toEqual([]);
@@ -185,7 +189,12 @@ describe('re-indexing', () => {
     expect(removed.changed).toEqual([]);
     expect(removed.chunksEmbedded).toBe(0);
     expect(removed.updated).toBe(true);
-    expect(docent.sources().sources.map((source) => source.id).sort()).toEqual([...SEED_FILES]);
+    expect(
+      docent
+        .sources()
+        .sources.map((source) => source.id)
+        .sort(),
+    ).toEqual([...SEED_FILES]);
     for (let offset = 0; offset < 30; offset += 3) {
       const page = await docent.ask(BEES_QUESTION, { offset });
       expectExactQuotes(page);
@@ -300,7 +309,12 @@ describe('re-indexing', () => {
     expect(summary.kept).toEqual([]);
 
     const docent = await s.open();
-    expect(docent.sources().sources.map((source) => source.id).sort()).toEqual([...SEED_FILES, 'lighthouse.md'].sort());
+    expect(
+      docent
+        .sources()
+        .sources.map((source) => source.id)
+        .sort(),
+    ).toEqual([...SEED_FILES, 'lighthouse.md'].sort());
     const answer = await ask(docent, LIGHTHOUSE_QUESTION);
     expect(answer.answered).toBe(true);
     expect(answer.quotes.every((quote) => quote.source.id !== 'bad-front-matter.md')).toBe(true);
@@ -345,11 +359,18 @@ it('answers from the previous generation when the newest cannot be read, then re
 
   const events: EngineEvent[] = [];
   const recovered = await openDocent(config, { onEvent: (event) => events.push(event) }, embedder);
-  expect(events).toEqual([expect.objectContaining({ kind: 'index-fell-back', generation: older, reason: expect.stringMatching(/vectors\.bin holds 0 bytes/) })]);
+  expect(events).toEqual([
+    expect.objectContaining({ kind: 'index-fell-back', generation: older, reason: expect.stringMatching(/vectors\.bin holds 0 bytes/) }),
+  ]);
   const answer = await recovered.ask('Who led the talks in Istanbul?');
   expectExactQuotes(answer);
   expect(answer.quotes.map((quote) => quote.text)).toEqual(before.quotes.map((quote) => quote.text));
-  expect(recovered.sources().sources.map((source) => source.id).sort()).toEqual([...SEED_FILES]);
+  expect(
+    recovered
+      .sources()
+      .sources.map((source) => source.id)
+      .sort(),
+  ).toEqual([...SEED_FILES]);
 
   // The next re-index builds on the intact generation and publishes a good one.
   const summary = await recovered.reindex();
@@ -370,7 +391,9 @@ it('rebuilds, saying why, when CURRENT names a generation that is gone and none 
   await writeFile(path.join(config.INDEX_DIR, 'CURRENT'), 'gen-20000101T000000-gone00\n');
   events.length = 0;
   const rebuilt = await openDocent(config, { onEvent: (event) => events.push(event) }, embedder);
-  expect(events).toEqual([expect.objectContaining({ kind: 'building-index', because: 'unreadable', reason: expect.stringMatching(/gen-20000101T000000-gone00.*missing/) })]);
+  expect(events).toEqual([
+    expect.objectContaining({ kind: 'building-index', because: 'unreadable', reason: expect.stringMatching(/gen-20000101T000000-gone00.*missing/) }),
+  ]);
   expect((await rebuilt.ask('Who led the talks in Istanbul?')).answered).toBe(true);
   expect(docent.sources().sources.length).toBe(2);
 });

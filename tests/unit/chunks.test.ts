@@ -124,7 +124,9 @@ describe('sentenceSpans', () => {
     // No "sentence" is a stub that ends on an abbreviation.
     for (const sentence of all) expect(sentence).not.toMatch(/(?:^|\s)(?:U\.S\.|Mr\.|Dr\.)$/);
     // Ordinary sentence ends still split.
-    expect(all).toContain('In November, the business newspaper Kommersant reported that Russia had nominated Darchiyev as its next ambassador to the United States.');
+    expect(all).toContain(
+      'In November, the business newspaper Kommersant reported that Russia had nominated Darchiyev as its next ambassador to the United States.',
+    );
   });
 
   it('still splits after titles and initialisms mid-text only when they are not abbreviations', () => {
@@ -183,7 +185,12 @@ describe('chunkSource', () => {
   it('puts a whole paragraph in one chunk when it fits, and never joins paragraphs', () => {
     const result = chunkSource('doc.md', text, bodyStart, { maxTokens: 256, overlapSentences: 1, countTokens });
     checkInvariants(text, bodyStart, result, 256, 1);
-    expect(slices(text, result.chunks)).toEqual(body.split(/\n\s*\n/).map((p) => p.trim()).filter(Boolean));
+    expect(slices(text, result.chunks)).toEqual(
+      body
+        .split(/\n\s*\n/)
+        .map((p) => p.trim())
+        .filter(Boolean),
+    );
   });
 
   it('makes a single over-long sentence a chunk of its own', () => {

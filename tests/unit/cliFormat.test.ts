@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { answerJson, answerText, printable } from '../../src/cli/format.ts';
 import type { Answer } from '../../src/docent.ts';
 
-const quote = (text: string) => ({ text, source: { id: 'a.md', title: 'A\u001b]0;pwned\u0007', path: 'sources/a.md' }, start: 0, end: text.length, line: 1, score: 1 });
+const quote = (text: string) => ({
+  text,
+  source: { id: 'a.md', title: 'A\u001b]0;pwned\u0007', path: 'sources/a.md' },
+  start: 0,
+  end: text.length,
+  line: 1,
+  score: 1,
+});
 
 describe('terminal output', () => {
   it('never passes control characters from sources to the terminal', () => {

@@ -38,7 +38,14 @@ describe('engine configuration', () => {
       SOURCES_DIR: 'articles',
       PATH: '/usr/bin',
     });
-    expect(config).toMatchObject({ EMBED_BATCH_SIZE: 64, MAX_SOURCE_BYTES: 1000, CHUNK_OVERLAP_SENTENCES: 0, MAX_QUOTES: 10, MAX_QUOTE_CHARS: 80, SOURCES_DIR: 'articles' });
+    expect(config).toMatchObject({
+      EMBED_BATCH_SIZE: 64,
+      MAX_SOURCE_BYTES: 1000,
+      CHUNK_OVERLAP_SENTENCES: 0,
+      MAX_QUOTES: 10,
+      MAX_QUOTE_CHARS: 80,
+      SOURCES_DIR: 'articles',
+    });
     expect(config).not.toHaveProperty('PATH');
   });
 

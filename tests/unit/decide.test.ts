@@ -3,7 +3,15 @@ import { decide, evidenceOf, probability, type DecisionModels, type LogisticMode
 import { fittedModels } from '../../src/fitted/fitted.ts';
 import type { Features, RankedSentence, SearchResult } from '../../src/retrieval/search.ts';
 
-const features = (overrides: Partial<Features> = {}): Features => ({ sentence: 0.5, context: 0.5, chunk: 0.4, keywords: 0.5, keywordsBeyondTitle: 0.3, answerType: 0, ...overrides });
+const features = (overrides: Partial<Features> = {}): Features => ({
+  sentence: 0.5,
+  context: 0.5,
+  chunk: 0.4,
+  keywords: 0.5,
+  keywordsBeyondTitle: 0.3,
+  answerType: 0,
+  ...overrides,
+});
 
 const ranked = (score: number, n: number, overrides: Partial<Features> = {}): RankedSentence => ({
   sentence: { sourceId: 'a.md', sentence: n, start: 0, end: 1, line: 1, text: 'x', entities: '' },
@@ -27,7 +35,14 @@ describe('evidenceOf', () => {
 });
 
 describe('probability and decide', () => {
-  const model = (feature: LogisticModel['features'][number], threshold: number): LogisticModel => ({ features: [feature], mean: [0.5], scale: [0.25], weights: [4], bias: 0, threshold });
+  const model = (feature: LogisticModel['features'][number], threshold: number): LogisticModel => ({
+    features: [feature],
+    mean: [0.5],
+    scale: [0.25],
+    weights: [4],
+    bias: 0,
+    threshold,
+  });
   const models: DecisionModels = { related: model('similarity', 0.5), answers: model('keywords', 0.5) };
   const evidence = (similarity: number, keywords: number) => ({ topScore: 0, margin: 0, keywords, askedType: 0, answerType: 0, similarity, chunk: 0 });
 

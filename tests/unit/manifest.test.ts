@@ -5,7 +5,15 @@ import type { SourceDocument, SourceProblem } from '../../src/sources/types.ts';
 const settings: IndexSettings = { modelId: 'model-a', dimensions: 384, chunkerVersion: 2, chunkMaxTokens: 256, overlapSentences: 1 };
 
 const doc = (id: string, hash: string): SourceDocument => ({ id, path: `sources/${id}`, title: id, text: `text of ${id}`, bodyStart: 0, hash });
-const indexed = (id: string, hash: string): IndexedSource => ({ id, path: `sources/${id}`, title: id, hash, chunks: 2, sentences: 5, indexedAt: '2025-01-01T00:00:00.000Z' });
+const indexed = (id: string, hash: string): IndexedSource => ({
+  id,
+  path: `sources/${id}`,
+  title: id,
+  hash,
+  chunks: 2,
+  sentences: 5,
+  indexedAt: '2025-01-01T00:00:00.000Z',
+});
 const problem = (id: string): SourceProblem => ({ id, path: `sources/${id}`, reason: 'is not valid UTF-8 text' });
 
 const previous: Manifest = {

@@ -3,7 +3,7 @@ import { concatenate, dotAll, dotRow, float32Matrix, quantize, toInt8, topK } fr
 
 function unitVectors(count: number, dimensions: number, seed = 1): Float32Array[] {
   let state = seed;
-  const next = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
+  const next = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5;
   return Array.from({ length: count }, () => {
     const vector = Float32Array.from({ length: dimensions }, next);
     const norm = Math.hypot(...vector);

@@ -25,7 +25,9 @@ export const reindex: SlashCommand = {
     await interaction.reply({ content: context.reindexJob.status(), flags: MessageFlags.Ephemeral });
     const ticker = setInterval(() => {
       if (!context.reindexJob.isRunning) return;
-      interaction.editReply({ content: context.reindexJob.status() }).catch((error: unknown) => context.logger.warn({ err: error }, 'could not edit /reindex progress'));
+      interaction
+        .editReply({ content: context.reindexJob.status() })
+        .catch((error: unknown) => context.logger.warn({ err: error }, 'could not edit /reindex progress'));
     }, context.config.REINDEX_PROGRESS_MS);
     try {
       const summary = await done;

@@ -186,7 +186,10 @@ export function buildBertGraph(config: BertConfig, weight: WeightSource): OnnxTy
       }
     }
     const qkvB = new Float32Array(3 * hidden);
-    qkvB.set(vector(`${p}.attention.self.query.bias`).map((v) => v * scale), 0);
+    qkvB.set(
+      vector(`${p}.attention.self.query.bias`).map((v) => v * scale),
+      0,
+    );
     qkvB.set(vector(`${p}.attention.self.key.bias`), hidden);
     qkvB.set(vector(`${p}.attention.self.value.bias`), 2 * hidden);
     const qkvWName = g.constant(floatInitializer(`${p}.attention.self.qkv.weight`, [hidden, 3 * hidden], qkvW));

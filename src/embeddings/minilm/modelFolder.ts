@@ -11,12 +11,7 @@ import { fileURLToPath } from 'node:url';
 export const MINILM_MODEL_ID = 'sentence-transformers/all-MiniLM-L6-v2';
 
 /** Files a converted folder must hold for transformers.js to load it. */
-export const REQUIRED_MODEL_FILES = [
-  'config.json',
-  'tokenizer.json',
-  'tokenizer_config.json',
-  'onnx/model.onnx',
-] as const;
+export const REQUIRED_MODEL_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx'] as const;
 
 /**
  * Written last into the temp folder; bump CONVERTER_VERSION whenever the graph or any written
@@ -42,7 +37,6 @@ export const TOKENIZER_CONFIG = {
   mask_token: '[MASK]',
 };
 
-
 /** `<repo root>/.cache/models`, found from this file's location so it does not depend on cwd. */
 export function defaultModelCacheDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
@@ -64,8 +58,6 @@ export async function minilmSourceDir(): Promise<string> {
 export function convertedModelDir(cacheDir: string): string {
   return join(cacheDir, ...MINILM_MODEL_ID.split('/'));
 }
-
-
 
 async function exists(path: string): Promise<boolean> {
   try {

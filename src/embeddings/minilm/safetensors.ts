@@ -54,7 +54,8 @@ function halfToFloatTable(): Float32Array {
     const sign = h & 0x8000 ? -1 : 1;
     const exponent = (h >> 10) & 0x1f;
     const fraction = h & 0x3ff;
-    if (exponent === 0) table[h] = sign * fraction * 2 ** -24; // subnormal (or signed zero)
+    if (exponent === 0)
+      table[h] = sign * fraction * 2 ** -24; // subnormal (or signed zero)
     else if (exponent === 31) table[h] = fraction ? NaN : sign * Infinity;
     else table[h] = sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
   }

@@ -92,7 +92,7 @@ class PostgresReader implements IndexReader {
     const wanted = exclude ? 2 * k : k;
     const depth = DEPTH_FACTOR * wanted;
     const { rows } = await this.session.query<{ record: SentenceRecord; cosine: number; context_cosine: number; chunk_cosine: number | null }>(
-        `WITH near AS (
+      `WITH near AS (
            (SELECT shard, sentence FROM ${this.TABLES.sentences} WHERE shard = ANY($2::bigint[]) ORDER BY embedding <=> $1 LIMIT $3)
            UNION
            (SELECT shard, sentence FROM ${this.TABLES.sentences} WHERE shard = ANY($2::bigint[]) ORDER BY context <=> $1 LIMIT $3)
@@ -103,7 +103,7 @@ class PostgresReader implements IndexReader {
          FROM near JOIN ${this.TABLES.sentences} s USING (shard, sentence)
          ORDER BY (s.embedding <=> $1) + (s.context <=> $1), s.shard, s.sentence
          LIMIT $4`,
-        [pgvector.toSql(Array.from(query)), this.shards, depth, wanted],
+      [pgvector.toSql(Array.from(query)), this.shards, depth, wanted],
     );
     const hits = rows.map((row) => ({ sentence: row.record, cosine: row.cosine, contextCosine: row.context_cosine, chunkCosine: row.chunk_cosine ?? -1 }));
     return (exclude ? hits.filter((hit) => !exclude(hit.sentence)) : hits).slice(0, k);
@@ -142,7 +142,6 @@ export class PostgresStore implements IndexStore {
     // An idle connection the server dropped must not crash the bot; the next query reconnects.
     this.pool.on('error', () => undefined);
     this.session = new Session(this.pool);
-
   }
 
   async currentGeneration(): Promise<string | undefined> {
@@ -194,7 +193,9 @@ export class PostgresStore implements IndexStore {
     );
     if (rows.length === 0) throw new IndexBusyError(this.location, LEASE_SECONDS);
     const renew = setInterval(() => {
-      this.pool.query(`UPDATE ${this.TABLES.writer} SET expires = now() + make_interval(secs => $2) WHERE holder = $1`, [holder, LEASE_SECONDS]).catch(() => undefined);
+      this.pool
+        .query(`UPDATE ${this.TABLES.writer} SET expires = now() + make_interval(secs => $2) WHERE holder = $1`, [holder, LEASE_SECONDS])
+        .catch(() => undefined);
     }, LEASE_RENEW_MS);
     renew.unref();
     try {
@@ -239,7 +240,12 @@ export class PostgresStore implements IndexStore {
         try {
           await client.query('BEGIN');
           await client.query(`INSERT INTO ${this.TABLES.generations} (name, manifest) VALUES ($1, $2)`, [generation, JSON.stringify(manifest)]);
-          await insertRows(client, this.TABLES.generationShards, ['generation', 'source_id', 'shard'], [...shards].map(([sourceId, shard]) => [generation, sourceId, shard]));
+          await insertRows(
+            client,
+            this.TABLES.generationShards,
+            ['generation', 'source_id', 'shard'],
+            [...shards].map(([sourceId, shard]) => [generation, sourceId, shard]),
+          );
           await client.query(
             `INSERT INTO ${this.TABLES.current} (id, generation) VALUES (true, $1) ON CONFLICT (id) DO UPDATE SET generation = EXCLUDED.generation`,
             [generation],
@@ -266,7 +272,9 @@ export class PostgresStore implements IndexStore {
     );
     const stored = rows[0]?.dimensions;
     if (stored !== undefined && stored !== dimensions) {
-      throw new Error(`The Docent tables in ${this.location} hold ${stored}-dimensional vectors, but the model makes ${dimensions}; drop the docent_* tables to start over.`);
+      throw new Error(
+        `The Docent tables in ${this.location} hold ${stored}-dimensional vectors, but the model makes ${dimensions}; drop the docent_* tables to start over.`,
+      );
     }
   }
 
@@ -275,13 +283,21 @@ export class PostgresStore implements IndexStore {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
-      const { rows } = await client.query<{ id: string }>(`INSERT INTO ${this.TABLES.shards} (source_id) VALUES ($1) RETURNING id::text AS id`, [items.sourceId]);
+      const { rows } = await client.query<{ id: string }>(`INSERT INTO ${this.TABLES.shards} (source_id) VALUES ($1) RETURNING id::text AS id`, [
+        items.sourceId,
+      ]);
       const shard = rows[0]!.id;
       await insertRows(
         client,
         this.TABLES.sentences,
         ['shard', 'sentence', 'record', 'embedding', 'context'],
-        items.sentences.map(({ record, vector, context }) => [shard, record.sentence, JSON.stringify(record), pgvector.toSql(Array.from(vector)), pgvector.toSql(Array.from(context))]),
+        items.sentences.map(({ record, vector, context }) => [
+          shard,
+          record.sentence,
+          JSON.stringify(record),
+          pgvector.toSql(Array.from(vector)),
+          pgvector.toSql(Array.from(context)),
+        ]),
       );
       await insertRows(
         client,
@@ -296,7 +312,12 @@ export class PostgresStore implements IndexStore {
           pgvector.toSql(Array.from(vector)),
         ]),
       );
-      await insertRows(client, this.TABLES.terms, ['shard', 'term', 'sentences'], Object.entries(items.termCounts).map(([term, count]) => [shard, term, count]));
+      await insertRows(
+        client,
+        this.TABLES.terms,
+        ['shard', 'term', 'sentences'],
+        Object.entries(items.termCounts).map(([term, count]) => [shard, term, count]),
+      );
       await client.query('COMMIT');
       return shard;
     } catch (error) {

@@ -13,7 +13,8 @@ export type Tables = { readonly [K in keyof typeof TABLE_NAMES]: string };
 
 /** Docent's tables, all prefixed so they can share a database with others; in `schema` when one is given. */
 export function tablesIn(schema?: string): Tables {
-  if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`Invalid schema name ${JSON.stringify(schema)}: use lower-case letters, digits and _`);
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema))
+    throw new Error(`Invalid schema name ${JSON.stringify(schema)}: use lower-case letters, digits and _`);
   const qualify = (name: string) => (schema === undefined ? name : `${schema}.${name}`);
   return Object.fromEntries(Object.entries(TABLE_NAMES).map(([key, name]) => [key, qualify(name)])) as unknown as Tables;
 }

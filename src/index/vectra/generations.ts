@@ -51,9 +51,7 @@ export async function publishGeneration(indexDir: string, generation: string): P
  */
 export async function removeStaleGenerations(indexDir: string, keep: readonly string[]): Promise<string[]> {
   await mkdir(indexDir, { recursive: true });
-  const stale = (await readdir(indexDir)).filter(
-    (name) => (name.startsWith(GENERATION_PREFIX) || name.startsWith(`${POINTER}.`)) && !keep.includes(name),
-  );
+  const stale = (await readdir(indexDir)).filter((name) => (name.startsWith(GENERATION_PREFIX) || name.startsWith(`${POINTER}.`)) && !keep.includes(name));
   await Promise.all(stale.map((name) => rm(path.join(indexDir, name), { recursive: true, force: true })));
   return stale;
 }

@@ -40,9 +40,21 @@ export class MemoryIndex implements IndexReader {
     const sentenceCount = shards.reduce((sum, shard) => sum + shard.sentences.length, 0);
     const int8 = sentenceCount > INT8_ABOVE_SENTENCES;
     const stored = (matrix: VectorMatrix) => (int8 ? toInt8(matrix) : matrix);
-    this.sentenceVectors = concatenate(shards.map((shard) => stored(shard.sentenceVectors)), this.dimensions, int8);
-    this.denseVectors = concatenate(shards.map((shard) => stored(addMatrices(shard.sentenceVectors, shard.contextVectors))), this.dimensions, int8);
-    this.chunkVectors = concatenate(shards.map((shard) => stored(shard.chunkVectors)), this.dimensions, int8);
+    this.sentenceVectors = concatenate(
+      shards.map((shard) => stored(shard.sentenceVectors)),
+      this.dimensions,
+      int8,
+    );
+    this.denseVectors = concatenate(
+      shards.map((shard) => stored(addMatrices(shard.sentenceVectors, shard.contextVectors))),
+      this.dimensions,
+      int8,
+    );
+    this.chunkVectors = concatenate(
+      shards.map((shard) => stored(shard.chunkVectors)),
+      this.dimensions,
+      int8,
+    );
     this.chunkFrom = new Int32Array(sentenceCount);
     this.chunkTo = new Int32Array(sentenceCount);
     for (const shard of shards) {

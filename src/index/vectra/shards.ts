@@ -80,8 +80,10 @@ function compact(vector: Float32Array): number[] {
 
 function* vectraItems(items: SourceItems): Generator<VectraItem> {
   for (const { record, vector } of items.chunks) yield { id: `chunk:${record.chunk}`, vector: compact(vector), metadata: { kind: 'chunk', ...record } };
-  for (const { record, vector } of items.sentences) yield { id: `sentence:${record.sentence}`, vector: compact(vector), metadata: { kind: 'sentence', ...record } };
-  for (const { record, context } of items.sentences) yield { id: `context:${record.sentence}`, vector: compact(context), metadata: { kind: 'context', sentence: record.sentence } };
+  for (const { record, vector } of items.sentences)
+    yield { id: `sentence:${record.sentence}`, vector: compact(vector), metadata: { kind: 'sentence', ...record } };
+  for (const { record, context } of items.sentences)
+    yield { id: `context:${record.sentence}`, vector: compact(context), metadata: { kind: 'context', sentence: record.sentence } };
 }
 
 const partName = (part: number) => `part-${String(part).padStart(3, '0')}`;
@@ -144,7 +146,14 @@ export async function readShard(folder: string, dimensions: number): Promise<Loa
     offset += rows * dimensions;
     return matrix;
   });
-  return { sentences: parsed.sentences, chunks: parsed.chunks, sentenceVectors: sentenceVectors!, contextVectors: contextVectors!, chunkVectors: chunkVectors!, termCounts: parsed.terms };
+  return {
+    sentences: parsed.sentences,
+    chunks: parsed.chunks,
+    sentenceVectors: sentenceVectors!,
+    contextVectors: contextVectors!,
+    chunkVectors: chunkVectors!,
+    termCounts: parsed.terms,
+  };
 }
 
 /** Reads a shard from its Vectra files alone. */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { access, mkdir, open, readdir, readFile, rm, statfs, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { withIndexLock } from '../lock.ts';
+import { withIndexLock, type LockHandle } from '../lock.ts';
 import type { IndexSettings, Manifest } from '../manifest.ts';
 import { IndexUnreadableError, yieldToEventLoop, type GenerationWriter, type IndexStore, type SourceItems } from '../store.ts';
 import { newGenerationName, publishGeneration, readCurrentGeneration, removeStaleGenerations } from './generations.ts';
@@ -70,7 +70,9 @@ async function writeFailure(error: unknown, folder: string, sourceId?: string): 
   const space = await statfs(path.dirname(folder)).catch(() => undefined);
   const freeBytes = space ? space.bavail * space.bsize : undefined;
   if ((error as NodeJS.ErrnoException).code === 'ENOSPC' || (freeBytes !== undefined && freeBytes < 16 * 1024 * 1024)) {
-    return new IndexWriteError(`Could not write ${what}: the disk is full (${((freeBytes ?? 0) / 1024 / 1024).toFixed(0)} MiB free). Free some space and re-index; the index in use is unchanged.`);
+    return new IndexWriteError(
+      `Could not write ${what}: the disk is full (${((freeBytes ?? 0) / 1024 / 1024).toFixed(0)} MiB free). Free some space and re-index; the index in use is unchanged.`,
+    );
   }
   return new IndexWriteError(`Could not write ${what}: ${error instanceof Error ? error.message : String(error)}. The index in use is unchanged.`);
 }
@@ -83,13 +85,27 @@ function describeFailure(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-const exists = (file: string) => access(file).then(() => true, () => false);
+const exists = (file: string) =>
+  access(file).then(
+    () => true,
+    () => false,
+  );
 
 const manifestShape = z.object({
   version: z.number(),
-  settings: z.object({ modelId: z.string(), dimensions: z.number().int().positive(), chunkerVersion: z.number(), chunkMaxTokens: z.number(), overlapSentences: z.number() }),
+  settings: z.object({
+    modelId: z.string(),
+    dimensions: z.number().int().positive(),
+    chunkerVersion: z.number(),
+    chunkMaxTokens: z.number(),
+    overlapSentences: z.number(),
+  }),
   builtAt: z.string(),
-  sources: z.array(z.object({ id: z.string(), path: z.string(), title: z.string(), hash: z.string(), chunks: z.number(), sentences: z.number(), indexedAt: z.string() }).passthrough()),
+  sources: z.array(
+    z
+      .object({ id: z.string(), path: z.string(), title: z.string(), hash: z.string(), chunks: z.number(), sentences: z.number(), indexedAt: z.string() })
+      .passthrough(),
+  ),
 });
 
 function parseManifest(json: unknown, folder: string): Manifest {
@@ -188,8 +204,18 @@ export class VectraStore implements IndexStore {
   }
 
   exclusive<T>(work: () => Promise<T>): Promise<T> {
-    return withIndexLock(this.location, work);
+    return withIndexLock(this.location, async (lock) => {
+      this.lock = lock;
+      try {
+        return await work();
+      } finally {
+        this.lock = undefined;
+      }
+    });
   }
+
+  /** The lock of the write in progress: a writer that lost it to another must not publish or clean up. */
+  private lock: LockHandle | undefined;
 
   async begin(_settings: IndexSettings): Promise<GenerationWriter> {
     await mkdir(this.location, { recursive: true });
@@ -232,6 +258,9 @@ export class VectraStore implements IndexStore {
           await syncPath(this.location);
         } catch (error) {
           throw await writeFailure(error, folder);
+        }
+        if (this.lock && !this.lock.held()) {
+          throw new IndexWriteError(`This re-index stalled and another took over ${this.location}; it published nothing, and the other one's index stands.`);
         }
         await publishGeneration(this.location, generation);
         await this.retire(current ? [generation, current] : [generation]);

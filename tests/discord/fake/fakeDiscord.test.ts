@@ -165,9 +165,7 @@ describe('fake Discord with the real discord.js client', () => {
     expect(callback.authorization).toBeNull(); // interaction routes are token-authenticated, not bot-authenticated
     expect(callback.status).toBe(204);
 
-    const edit = await fake.waitForRequest(
-      (r) => r.method === 'PATCH' && r.path === `/webhooks/${fake.applicationId}/${payload.token}/messages/@original`,
-    );
+    const edit = await fake.waitForRequest((r) => r.method === 'PATCH' && r.path === `/webhooks/${fake.applicationId}/${payload.token}/messages/@original`);
     expect(indexOf(edit)).toBeGreaterThan(indexOf(callback));
     expect(edit.body).toMatchObject({
       content: 'Q: What is written?',

@@ -340,13 +340,7 @@ function makeSender(socket: WebSocket, zlibStream: boolean): (payload: unknown) 
   };
 }
 
-function waitFor<T>(
-  items: readonly T[],
-  waiters: Set<Waiter<T>>,
-  predicate: (item: T) => boolean,
-  timeoutMs: number,
-  describe: () => string,
-): Promise<T> {
+function waitFor<T>(items: readonly T[], waiters: Set<Waiter<T>>, predicate: (item: T) => boolean, timeoutMs: number, describe: () => string): Promise<T> {
   const found = items.find(predicate);
   if (found !== undefined) return Promise.resolve(found);
   return new Promise<T>((resolve, reject) => {
@@ -437,8 +431,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
   const connections = new Set<GatewayConnection>();
   let liveSession: Session | null = null;
 
-  const permissionsOf = (userId: string): bigint =>
-    basePermissions(roles, members.get(userId)?.roles ?? [], guildId, userId === owner.id);
+  const permissionsOf = (userId: string): bigint => basePermissions(roles, members.get(userId)?.roles ?? [], guildId, userId === owner.id);
 
   const upsertUser = (partial: Partial<APIUser> | undefined): APIUser => {
     if (!partial) return defaultUser;
@@ -495,10 +488,22 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
   }
 
   function onIdentify(connection: GatewayConnection, d: GatewayIdentifyData): void {
-    if (connection.session) return connection.socket.close(4005, 'Already authenticated.');
-    if (options.token !== undefined && d.token !== options.token) return connection.socket.close(4004, 'Authentication failed.');
-    if (typeof d.intents !== 'number' || d.intents < 0) return connection.socket.close(4013, 'Invalid intent(s).');
-    if (d.intents & (options.disallowedIntents ?? 0)) return connection.socket.close(4014, 'Disallowed intent(s).');
+    if (connection.session) {
+      connection.socket.close(4005, 'Already authenticated.');
+      return;
+    }
+    if (options.token !== undefined && d.token !== options.token) {
+      connection.socket.close(4004, 'Authentication failed.');
+      return;
+    }
+    if (typeof d.intents !== 'number' || d.intents < 0) {
+      connection.socket.close(4013, 'Invalid intent(s).');
+      return;
+    }
+    if (d.intents & (options.disallowedIntents ?? 0)) {
+      connection.socket.close(4014, 'Disallowed intent(s).');
+      return;
+    }
     identifies.push(redactToken(d) as GatewayIdentifyData);
     const session: Session = {
       id: randomBytes(16).toString('hex'),
@@ -562,9 +567,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
         // Answer so guild.members.fetch() resolves instead of hanging until its timeout.
         const request = payload.d as { guild_id: string; user_ids?: string | string[]; query?: string; nonce?: string };
         const ids = request.user_ids === undefined ? null : [request.user_ids].flat();
-        const found = [...members.values()].filter((m) =>
-          ids ? ids.includes(m.user.id) : m.user.username.startsWith(request.query ?? ''),
-        );
+        const found = [...members.values()].filter((m) => (ids ? ids.includes(m.user.id) : m.user.username.startsWith(request.query ?? '')));
         if (connection.session) {
           dispatch(GatewayDispatchEvents.GuildMembersChunk, {
             guild_id: request.guild_id,
@@ -600,8 +603,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     routes.push({ method, pattern, keys, botAuth, handle });
   };
 
-  const requireChannel = (channelId: string): APITextChannel | RouteResult =>
-    channels.get(channelId) ?? fail(404, 10003, 'Unknown Channel');
+  const requireChannel = (channelId: string): APITextChannel | RouteResult => channels.get(channelId) ?? fail(404, 10003, 'Unknown Channel');
 
   const interactionByToken = (appId: string, token: string): InteractionState | RouteResult => {
     const state = interactions.get(token);
@@ -735,15 +737,22 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
   });
 
   const restGuild = () => {
-    const { channels: _c, members: _m, voice_states: _v, presences: _p, threads: _t, joined_at: _j, large: _l, member_count: _mc, ...rest } =
-      guildCreatePayload();
+    const {
+      channels: _c,
+      members: _m,
+      voice_states: _v,
+      presences: _p,
+      threads: _t,
+      joined_at: _j,
+      large: _l,
+      member_count: _mc,
+      ...rest
+    } = guildCreatePayload();
     return rest;
   };
   route('GET', '/guilds/:guildId', ({ params }) => (params.guildId === guildId ? ok(restGuild()) : fail(404, 10004, 'Unknown Guild')));
   route('GET', '/guilds/:guildId/roles', ({ params }) => (params.guildId === guildId ? ok(roles) : fail(404, 10004, 'Unknown Guild')));
-  route('GET', '/guilds/:guildId/channels', ({ params }) =>
-    params.guildId === guildId ? ok([...channels.values()]) : fail(404, 10004, 'Unknown Guild'),
-  );
+  route('GET', '/guilds/:guildId/channels', ({ params }) => (params.guildId === guildId ? ok([...channels.values()]) : fail(404, 10004, 'Unknown Guild')));
   route('GET', '/guilds/:guildId/members/:userId', ({ params }) => {
     if (params.guildId !== guildId) return fail(404, 10004, 'Unknown Guild');
     const member = members.get(params.userId!);
@@ -868,9 +877,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       const data = (body ?? {}) as MessageBody;
       const error = validateMessageBody(data, { creating: true, fileCount: request.files.length });
       if (error) return invalid(error);
-      return ok(
-        createMessage(state.payload.channel?.id ?? '', data, request.files, { webhook_id: applicationId, application_id: applicationId }),
-      );
+      return ok(createMessage(state.payload.channel?.id ?? '', data, request.files, { webhook_id: applicationId, application_id: applicationId }));
     },
     false,
   );

@@ -11,7 +11,7 @@ import {
   GuildSystemChannelFlags,
   GuildVerificationLevel,
   Locale,
-  MessageFlags,
+  type MessageFlags,
   MessageType,
   PermissionFlagsBits,
   PermissionsBitField,
@@ -121,9 +121,7 @@ export function basePermissions(roles: readonly APIRole[], memberRoleIds: readon
   return permissions & PermissionFlagsBits.Administrator ? PermissionsBitField.All : permissions;
 }
 
-export function makeMessage(
-  fields: Pick<APIMessage, 'channel_id' | 'author'> & Partial<APIMessage>,
-): APIMessage {
+export function makeMessage(fields: Pick<APIMessage, 'channel_id' | 'author'> & Partial<APIMessage>): APIMessage {
   return {
     id: snowflake(),
     type: MessageType.Default,
@@ -291,8 +289,7 @@ export function validateMessageBody(body: MessageBody, { creating, fileCount }: 
   }
   validateComponents(errors, body.components ?? [], new Set());
   if (errors.length > 0) return { code: 50035, message: 'Invalid Form Body', errors: toErrorTree(errors) };
-  const empty =
-    !body.content && !body.embeds?.length && !body.components?.length && !body.sticker_ids?.length && !body.poll && fileCount === 0;
+  const empty = !body.content && !body.embeds?.length && !body.components?.length && !body.sticker_ids?.length && !body.poll && fileCount === 0;
   if (creating && empty) return { code: 50006, message: 'Cannot send an empty message' };
   return null;
 }
