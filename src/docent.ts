@@ -17,7 +17,8 @@ export type { IndexedSource } from './index/manifest.ts';
 export type { ReindexProgress, ReindexSummary } from './index/reindex.ts';
 export type { SourceProblem } from './sources/types.ts';
 export { IndexBusyError } from './index/lock.ts';
-export { IndexWriteError } from './index/vectra/vectraStore.ts';
+export { IndexLocationError, IndexWriteError } from './index/vectra/vectraStore.ts';
+export { ModelLoadError } from './embeddings/embedder.ts';
 export { SourcesNotFoundError } from './sources/loadSources.ts';
 
 /** What the engine reports while it works, for a front end to put in words. */

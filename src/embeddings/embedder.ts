@@ -39,6 +39,27 @@ export interface EmbedderOptions {
   onEvent?: (event: ModelEvent) => void;
 }
 
+/** The model could not be prepared or loaded; `setting` names what to fix. */
+export class ModelLoadError extends Error {
+  override name = 'ModelLoadError';
+  constructor(
+    readonly setting: 'MODEL_ID' | 'MODEL_CACHE_DIR',
+    readonly value: string,
+    readonly reason: string,
+  ) {
+    super(`${setting} ${value}: ${reason}`);
+  }
+}
+
+function cacheProblem(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  const file = (error as NodeJS.ErrnoException).path;
+  if (code === 'ENOTDIR' || code === 'EEXIST') return `${file ?? 'a path in it'} is a file, not a folder`;
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return `${file ?? 'it'} cannot be written (${code})`;
+  if (code === 'ENOSPC') return 'the disk is full';
+  return error instanceof Error ? error.message : String(error);
+}
+
 export async function loadEmbedder(options: EmbedderOptions): Promise<Embedder> {
   const { modelId, cacheDir, onEvent } = options;
   if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
@@ -47,7 +68,9 @@ export async function loadEmbedder(options: EmbedderOptions): Promise<Embedder> 
 
   let extractor: FeatureExtractionPipeline;
   if (modelId === DEFAULT_MODEL_ID) {
-    await ensureConvertedMiniLm(cacheDir, onEvent);
+    await ensureConvertedMiniLm(cacheDir, onEvent).catch((error: unknown) => {
+      throw new ModelLoadError('MODEL_CACHE_DIR', cacheDir, cacheProblem(error));
+    });
     env.localModelPath = cacheDir;
     env.allowLocalModels = true;
     env.allowRemoteModels = false;
@@ -56,7 +79,13 @@ export async function loadEmbedder(options: EmbedderOptions): Promise<Embedder> 
     env.allowRemoteModels = true;
     env.cacheDir = cacheDir;
     onEvent?.({ kind: 'downloading-model', modelId });
-    extractor = await pipeline('feature-extraction', modelId);
+    extractor = await pipeline('feature-extraction', modelId).catch((error: unknown) => {
+      throw new ModelLoadError(
+        'MODEL_ID',
+        modelId,
+        `${error instanceof Error ? error.message : String(error)} (models other than the default are downloaded from the Hugging Face Hub, which needs network access)`,
+      );
+    });
   }
 
   // The pipeline's tokenizer is the one AutoTokenizer loads from the same folder; reusing it

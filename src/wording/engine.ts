@@ -1,5 +1,5 @@
 /** The words for what the engine reports and the errors it raises, shared by the CLI and the bot. */
-import { IndexBusyError, IndexMismatchError, IndexWriteError, SourcesNotFoundError, type EngineEvent } from '../docent.ts';
+import { IndexBusyError, IndexLocationError, IndexMismatchError, IndexWriteError, ModelLoadError, SourcesNotFoundError, type EngineEvent } from '../docent.ts';
 
 export function engineEventText(event: EngineEvent): string {
   switch (event.kind) {
@@ -26,6 +26,9 @@ export function engineErrorText(error: unknown): string | undefined {
   if (error instanceof IndexMismatchError) {
     return `The index in ${error.location} was built with ${error.builtWith}, but MODEL_ID is ${error.configured}. Run \`npm run index\` to rebuild it.`;
   }
+  if (error instanceof IndexLocationError)
+    return `INDEX_DIR ${error.location} is a file, not a folder: point INDEX_DIR at a folder (it is created if missing).`;
+  if (error instanceof ModelLoadError) return `${error.setting} ${error.value}: ${error.reason}.`;
   // Already said in words: what failed to be written and that the index in use is unchanged.
   if (error instanceof IndexWriteError) return error.message;
   if (error instanceof SourcesNotFoundError) {

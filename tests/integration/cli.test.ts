@@ -1,5 +1,6 @@
 /** The CLI end to end: `npx tsx src/cli/main.ts ...` as child processes over temp folders. */
-import { readdir } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectExactQuotes, removeTempDirs, runCli, type CliResult, type QuotedAnswer, seededSourcesDir, tempDir } from './helpers.ts';
 
@@ -135,5 +136,19 @@ describe('docent CLI', () => {
 
     expect(index.code).toBe(2);
     expect(index.stderr).toMatch(/EMBED_BATCH_SIZE must be at least 1/);
+  });
+
+  it.each([
+    ['INDEX_DIR', /^docent: INDEX_DIR .* is a file, not a folder/m],
+    ['MODEL_CACHE_DIR', /^docent: MODEL_CACHE_DIR .*: .* is a file, not a folder/m],
+  ])('a %s that is a file is named in a message, not a stack trace', async (setting, message) => {
+    const file = path.join(tempDir(`cli-${setting}`), 'a-file');
+    await writeFile(file, 'not a folder');
+    const result = await runCli(['ask', '--index', setting === 'INDEX_DIR' ? file : indexDir, 'Who led the talks in Istanbul?'], {
+      env: setting === 'MODEL_CACHE_DIR' ? { MODEL_CACHE_DIR: file } : {},
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { access, mkdir, open, readdir, readFile, rm, statfs, writeFile } from 'node:fs/promises';
+import { access, mkdir, open, readdir, readFile, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { withIndexLock, type LockHandle } from '../lock.ts';
@@ -129,8 +129,22 @@ async function readJson(file: string): Promise<unknown> {
   }
 }
 
+/** INDEX_DIR names something that cannot hold an index. */
+export class IndexLocationError extends Error {
+  override name = 'IndexLocationError';
+  constructor(readonly location: string) {
+    super(`${location} is a file, not a folder`);
+  }
+}
+
 export class VectraStore implements IndexStore {
   constructor(readonly location: string) {}
+
+  /** A file where the index folder should be is named plainly, rather than failing deep inside a read or write. */
+  private async checkLocation(): Promise<void> {
+    const info = await stat(this.location).catch(() => undefined);
+    if (info && !info.isDirectory()) throw new IndexLocationError(this.location);
+  }
 
   private get shardsDir(): string {
     return path.join(this.location, SHARDS_DIR);
@@ -177,6 +191,7 @@ export class VectraStore implements IndexStore {
   }
 
   async readManifest(): Promise<Manifest | undefined> {
+    await this.checkLocation();
     return (await this.withServing(async (folder) => parseManifest(await readJson(path.join(folder, MANIFEST_FILE)), folder)))?.value;
   }
 
@@ -203,7 +218,8 @@ export class VectraStore implements IndexStore {
     return new MemoryIndex(serving.generation, serving.value.manifest, serving.value.loaded, serving.fellBackTo);
   }
 
-  exclusive<T>(work: () => Promise<T>): Promise<T> {
+  async exclusive<T>(work: () => Promise<T>): Promise<T> {
+    await this.checkLocation();
     return withIndexLock(this.location, async (lock) => {
       this.lock = lock;
       try {
