@@ -62,16 +62,14 @@ export function diffSources(
   problems: readonly SourceProblem[],
   force = false,
 ): SourceDiff {
-  const rebuildReason =
-    previous === undefined
-      ? undefined
-      : force
-        ? 'a full rebuild was requested (--force)'
-        : previous.version !== MANIFEST_VERSION
-          ? 'the index format changed'
-          : settingsChange(previous.settings, settings);
+  const incompatibility =
+    previous === undefined ? undefined : previous.version !== MANIFEST_VERSION ? 'the index format changed' : settingsChange(previous.settings, settings);
+  const rebuildReason = previous === undefined ? undefined : (incompatibility ?? (force ? 'a full rebuild was requested (--force)' : undefined));
   const reusable = previous !== undefined && rebuildReason === undefined ? previous.sources : [];
   const before = new Map(reusable.map((source) => [source.id, source]));
+  // Vectors of a still-compatible index stay valid under --force: a source whose file is
+  // unreadable just now keeps its previous version rather than vanish.
+  const keepable = new Map((previous !== undefined && incompatibility === undefined ? previous.sources : []).map((source) => [source.id, source]));
   const added: SourceDocument[] = [];
   const changed: SourceDocument[] = [];
   const unchanged: IndexedSource[] = [];
@@ -81,7 +79,7 @@ export function diffSources(
     else if (old.hash !== document.hash) changed.push(document);
     else unchanged.push(old);
   }
-  const kept = problems.flatMap((problem) => before.get(problem.id) ?? []);
+  const kept = problems.flatMap((problem) => keepable.get(problem.id) ?? []);
   const survivors = new Set([...documents.map((document) => document.id), ...kept.map((source) => source.id)]);
   const removed = (previous?.sources ?? []).filter((source) => !survivors.has(source.id));
   return { rebuildReason, added, changed, unchanged, kept, removed };

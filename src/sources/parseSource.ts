@@ -25,12 +25,16 @@ function decode(bytes: Uint8Array): string {
   }
 }
 
-function optionalString(data: Record<string, unknown>, key: string): string | undefined {
+function optionalString(data: Record<string, unknown>, key: string, frontMatter = ''): string | undefined {
   const value = data[key];
   if (value === undefined || value === null || value === '') return undefined;
   if (value instanceof Date) {
     if (Number.isNaN(value.getTime())) throw new SourceError(`front matter "${key}" is not a valid date`);
-    return value.toISOString().slice(0, 10);
+    const day = value.toISOString().slice(0, 10);
+    // YAML rolls an impossible date over (2025-13-45 becomes 2026-02-14); what was written must be the day read.
+    const written = new RegExp(`^${key}:[ \t]*['"]?(\\d{4}-\\d{2}-\\d{2})`, 'm').exec(frontMatter)?.[1];
+    if (written !== undefined && written !== day) throw new SourceError(`front matter "${key}" ${written} is not a real date (use YYYY-MM-DD)`);
+    return day;
   }
   if (typeof value === 'string' || typeof value === 'number') return String(value).trim();
   throw new SourceError(`front matter "${key}" must be text, got ${Array.isArray(value) ? 'a list' : typeof value}`);
@@ -80,7 +84,7 @@ export function parseSource(raw: RawSource): SourceDocument {
     id: raw.id,
     path: raw.path,
     title: optionalString(data, 'title') ?? firstHeading(body) ?? titleFromFileName(raw.id),
-    date: optionalString(data, 'date'),
+    date: optionalString(data, 'date', text.slice(0, bodyStart)),
     outlet: optionalString(data, 'outlet'),
     url: optionalString(data, 'url'),
     text,

@@ -88,6 +88,17 @@ describe('diffSources', () => {
     expect(diff.unchanged).toEqual([]);
   });
 
+  it('keeps a source whose file is unreadable just now under --force (its vectors are still valid)', () => {
+    const diff = diffSources(previous, settings, [doc('same.md', 'h-same')], [problem('now-broken.md')], true);
+    expect(diff.rebuildReason).toMatch(/--force/);
+    expect(ids(diff.kept)).toEqual(['now-broken.md']);
+    expect(ids(diff.removed)).toEqual(['deleted.md', 'edited.md']);
+    // Not when the settings changed: its vectors no longer fit the new index.
+    const changedSettings = diffSources(previous, { ...settings, overlapSentences: 2 }, [doc('same.md', 'h-same')], [problem('now-broken.md')], true);
+    expect(changedSettings.kept).toEqual([]);
+    expect(changedSettings.rebuildReason).toMatch(/overlap/);
+  });
+
   it('treats force on a first build as a plain first build', () => {
     const diff = diffSources(undefined, settings, [doc('a.md', '1')], [], true);
     expect(ids(diff.added)).toEqual(['a.md']);

@@ -36,6 +36,12 @@ describe('parseSource', () => {
     expect(doc.hash).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it('refuses a date that does not exist rather than rolling it over', () => {
+    expect(() => parse('---\ndate: 2025-13-45\n---\nBody.')).toThrow(/front matter "date" 2025-13-45 is not a real date \(use YYYY-MM-DD\)/);
+    expect(() => parse('---\ndate: 2025-02-30\n---\nBody.')).toThrow(/2025-02-30 is not a real date/);
+    expect(parse('---\ndate: 2024-02-29\n---\nBody.').date).toBe('2024-02-29');
+  });
+
   it('turns a YAML timestamp into YYYY-MM-DD and keeps a quoted date as written', () => {
     expect(parse('---\ndate: 2024-12-31T10:00:00Z\n---\nBody.').date).toBe('2024-12-31');
     expect(parse('---\ndate: "April 2025"\n---\nBody.').date).toBe('April 2025');
