@@ -37,6 +37,9 @@ const segmenter = new Intl.Segmenter('en', { granularity: 'sentence' });
  */
 const ABBREVIATION_AT_END = /(?<![\p{L}\p{N}.])(?:(?:\p{Lu}\.){2,}|(?:Mr|Mrs|Ms|Dr|Prof|Sen|Rep|Gov|Gen|Lt|Col|Capt|Sgt)\.)\s*$/u;
 
+/** ICU also ends a sentence at the "!" of a chat mention written out, `<@!123…>`: never a sentence end. */
+const MENTION_START_AT_END = /<@!\s*$/;
+
 /** A line that is a block of its own even without a blank line around it. */
 const BLOCK_LINE = /^[ \t]*(?:#{1,6}[ \t]|[-*+][ \t]|\d+[.)][ \t])/;
 const HEADING_LINE = /^[ \t]*#{1,6}[ \t]/;
@@ -115,7 +118,7 @@ export function sentenceSpans(text: string, paragraph: Span): Span[] {
     for (const segment of segmenter.segment(unwrapped)) {
       const start = pending ?? block.start + segment.index;
       const end = block.start + segment.index + segment.segment.length;
-      if (end < block.end && ABBREVIATION_AT_END.test(segment.segment)) {
+      if (end < block.end && (ABBREVIATION_AT_END.test(segment.segment) || MENTION_START_AT_END.test(segment.segment))) {
         pending = start;
         continue;
       }

@@ -129,6 +129,13 @@ describe('sentenceSpans', () => {
     );
   });
 
+  it('keeps a written-out chat mention <@!id> inside its sentence', () => {
+    expect(sentencesOf('Ping <@!123456789012345678> when the build is green. Then deploy.')).toEqual([
+      'Ping <@!123456789012345678> when the build is green.',
+      'Then deploy.',
+    ]);
+  });
+
   it('still splits after titles and initialisms mid-text only when they are not abbreviations', () => {
     expect(sentencesOf('Dr. Smith met Mr. Jones. They talked.')).toEqual(['Dr. Smith met Mr. Jones.', 'They talked.']);
     expect(sentencesOf('It happened in the U.S.')).toEqual(['It happened in the U.S.']);
