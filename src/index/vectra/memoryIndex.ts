@@ -10,6 +10,26 @@ import type { LoadedShard } from './shards.ts';
  * the way (see README, Limits).
  */
 export const INT8_ABOVE_SENTENCES = 200_000;
+
+/** A shard in the form the index holds it: the sum matrix in place of the context vectors, int8 when `int8`. */
+export interface PreparedShard extends Omit<LoadedShard, 'contextVectors'> {
+  readonly denseVectors: VectorMatrix;
+}
+
+/**
+ * Converts a shard as soon as it is read, so a large index never holds every shard's float32
+ * vectors at once (at a million sentences that alone would be 3 GiB).
+ */
+export function prepareShard(shard: LoadedShard, int8: boolean): PreparedShard {
+  const stored = (matrix: VectorMatrix) => (int8 ? toInt8(matrix) : matrix);
+  const { contextVectors, ...rest } = shard;
+  return {
+    ...rest,
+    sentenceVectors: stored(shard.sentenceVectors),
+    denseVectors: stored(addMatrices(shard.sentenceVectors, contextVectors)),
+    chunkVectors: stored(shard.chunkVectors),
+  };
+}
 export class MemoryIndex implements IndexReader {
   readonly sources: ReadonlyMap<string, IndexedSource>;
   readonly dimensions: number;
@@ -28,30 +48,29 @@ export class MemoryIndex implements IndexReader {
   private readonly chunkTo: Int32Array;
   private readonly termCounts = new Map<string, number>();
 
-  /** `shards` are in manifest order: one per source. */
+  /** `shards` are in manifest order, one per source, each made ready by `prepareShard`. */
   constructor(
     readonly generation: string,
     readonly manifest: Manifest,
-    shards: readonly LoadedShard[],
+    shards: readonly PreparedShard[],
     readonly fellBackTo?: { readonly generation: string; readonly reason: string },
   ) {
     this.dimensions = manifest.settings.dimensions;
     this.sources = new Map(manifest.sources.map((source) => [source.id, source]));
     const sentenceCount = shards.reduce((sum, shard) => sum + shard.sentences.length, 0);
-    const int8 = sentenceCount > INT8_ABOVE_SENTENCES;
-    const stored = (matrix: VectorMatrix) => (int8 ? toInt8(matrix) : matrix);
+    const int8 = shards.some((shard) => shard.sentenceVectors.codes instanceof Int8Array);
     this.sentenceVectors = concatenate(
-      shards.map((shard) => stored(shard.sentenceVectors)),
+      shards.map((shard) => shard.sentenceVectors),
       this.dimensions,
       int8,
     );
     this.denseVectors = concatenate(
-      shards.map((shard) => stored(addMatrices(shard.sentenceVectors, shard.contextVectors))),
+      shards.map((shard) => shard.denseVectors),
       this.dimensions,
       int8,
     );
     this.chunkVectors = concatenate(
-      shards.map((shard) => stored(shard.chunkVectors)),
+      shards.map((shard) => shard.chunkVectors),
       this.dimensions,
       int8,
     );

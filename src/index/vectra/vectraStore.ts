@@ -6,8 +6,8 @@ import { withIndexLock, type LockHandle } from '../lock.ts';
 import type { IndexSettings, Manifest } from '../manifest.ts';
 import { IndexUnreadableError, yieldToEventLoop, type GenerationWriter, type IndexStore, type SourceItems } from '../store.ts';
 import { newGenerationName, publishGeneration, readCurrentGeneration, removeStaleGenerations } from './generations.ts';
-import { MemoryIndex } from './memoryIndex.ts';
-import { readShard, writeShard, type LoadedShard } from './shards.ts';
+import { INT8_ABOVE_SENTENCES, MemoryIndex, prepareShard, type PreparedShard } from './memoryIndex.ts';
+import { readShard, writeShard } from './shards.ts';
 
 /**
  * The embedded store: an index folder of Vectra files.
@@ -205,11 +205,12 @@ export class VectraStore implements IndexStore {
     const serving = await this.withServing(async (folder) => {
       const manifest = parseManifest(await readJson(path.join(folder, MANIFEST_FILE)), folder);
       const shards = await this.shardsOf(folder);
-      const loaded: LoadedShard[] = [];
+      const loaded: PreparedShard[] = [];
+      const int8 = manifest.sources.reduce((sum, source) => sum + source.sentences, 0) > INT8_ABOVE_SENTENCES;
       for (const source of manifest.sources) {
         const shard = shards[source.id];
         if (shard === undefined) throw new IndexReadError(`${path.join(folder, SHARDS_FILE)} names no shard for ${source.id}`);
-        loaded.push(await readShard(path.join(this.shardsDir, shard), manifest.settings.dimensions));
+        loaded.push(prepareShard(await readShard(path.join(this.shardsDir, shard), manifest.settings.dimensions), int8));
         await yieldToEventLoop();
       }
       return { manifest, loaded };
