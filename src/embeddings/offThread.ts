@@ -1,5 +1,3 @@
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { WorkerReply } from './embedWorker.ts';
 import type { Embedder, EmbedderOptions } from './embedder.ts';
@@ -20,9 +18,8 @@ export function offThreadEmbedder(base: Embedder, options: EmbedderOptions): Emb
   >();
 
   function start(): Promise<Worker> {
-    // The worker runs TypeScript through tsx, found from here so the working directory does not matter.
-    const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-    const thread = new Worker(new URL('./embedWorker.ts', import.meta.url), { workerData: { ...options, onEvent: undefined }, execArgv: ['--import', tsx] });
+    // A plain-JavaScript entry registers tsx in the new thread before loading the TypeScript worker.
+    const thread = new Worker(new URL('./embedWorker.mjs', import.meta.url), { workerData: { ...options, onEvent: undefined } });
     return new Promise((resolve, reject) => {
       thread.on('message', (reply: WorkerReply) => {
         if ('ready' in reply) {
