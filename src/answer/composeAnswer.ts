@@ -21,10 +21,9 @@ export interface ComposeOptions extends QuoteOptions {
  */
 const MAX_SCORE_DROP = 5;
 
+/** Line breaks (LF, CRLF or a lone CR) in `text` before `end`. */
 function countNewlines(text: string, end: number): number {
-  let count = 0;
-  for (let i = text.indexOf('\n'); i !== -1 && i < end; i = text.indexOf('\n', i + 1)) count++;
-  return count;
+  return (text.slice(0, end).match(/\r\n|\r|\n/g) ?? []).length;
 }
 
 /** The ranked sentences from `offset` on as verbatim, cited quotes, trimmed to the length limit. */

@@ -2,7 +2,7 @@ import { paragraphSpans, sentenceSpans } from './sentences.ts';
 import type { Chunk, ChunkOptions, ChunkedSource, Span } from './types.ts';
 
 /** Bump when chunk boundaries would come out differently, so indexes built before are rebuilt. */
-export const CHUNKER_VERSION = 4;
+export const CHUNKER_VERSION = 5;
 
 /** BERT-style tokenizers add [CLS] and [SEP] around every input. */
 const SPECIAL_TOKENS = 2;
@@ -12,7 +12,10 @@ const SPECIAL_TOKENS = 2;
  * break, repeating the last `overlapSentences` sentences of a chunk at the start of the next.
  * A single sentence longer than the limit becomes a chunk on its own (the model reads its start).
  */
-export function chunkSource(sourceId: string, text: string, bodyStart: number, options: ChunkOptions): ChunkedSource {
+export function chunkSource(sourceId: string, original: string, bodyStart: number, options: ChunkOptions): ChunkedSource {
+  // Old Mac files end lines with a lone CR. Read as line breaks for finding paragraphs and
+  // sentences; one character for one keeps every offset valid in the original text.
+  const text = original.replace(/\r(?!\n)/g, '\n');
   const sentences: Span[] = [];
   const chunks: Chunk[] = [];
   const budget = options.maxTokens - SPECIAL_TOKENS;

@@ -40,9 +40,10 @@ export interface ReindexSummary {
   readonly updated: boolean;
 }
 
+/** Where each line starts: after LF, CRLF, or a lone CR (old Mac line endings). */
 function lineStarts(text: string): number[] {
   const starts = [0];
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  for (const match of text.matchAll(/\r\n|\r|\n/g)) starts.push(match.index + match[0].length);
   return starts;
 }
 
