@@ -16,13 +16,29 @@ export interface LoadSourcesOptions {
 
 const SOURCE_EXTENSIONS = new Set(['.md', '.markdown', '.txt']);
 
-async function listSourceFiles(dir: string): Promise<string[]> {
+/**
+ * The article files under `dir`, and the symbolic links among them that are not followed: a link
+ * to a file is read like the file, a link to a folder or to nothing is reported rather than
+ * silently left out.
+ */
+async function listSourceFiles(dir: string): Promise<{ files: string[]; links: { file: string; reason: string }[] }> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((entry) => entry.isFile() && SOURCE_EXTENSIONS.has(path.extname(entry.name).toLowerCase()))
-    .filter((entry) => !entry.name.startsWith('.'))
-    .map((entry) => path.join(entry.parentPath, entry.name))
-    .sort();
+  const files: string[] = [];
+  const links: { file: string; reason: string }[] = [];
+  for (const entry of entries) {
+    if (entry.name.startsWith('.')) continue;
+    const file = path.join(entry.parentPath, entry.name);
+    if (entry.isSymbolicLink()) {
+      const target = await stat(file).catch(() => undefined);
+      if (target === undefined) links.push({ file, reason: 'is a symbolic link to nothing (broken link)' });
+      else if (target.isDirectory())
+        links.push({ file, reason: 'is a symbolic link to a folder, which is not followed (link the files, or move the folder in)' });
+      else if (target.isFile() && SOURCE_EXTENSIONS.has(path.extname(entry.name).toLowerCase())) files.push(file);
+    } else if (entry.isFile() && SOURCE_EXTENSIONS.has(path.extname(entry.name).toLowerCase())) {
+      files.push(file);
+    }
+  }
+  return { files: files.sort(), links };
 }
 
 function displayPath(file: string): string {
@@ -39,7 +55,11 @@ export async function loadSources(dir: string, options: LoadSourcesOptions): Pro
   if (!info?.isDirectory()) throw new SourcesNotFoundError(dir);
   const documents: SourceDocument[] = [];
   const problems: SourceProblem[] = [];
-  for (const file of await listSourceFiles(dir)) {
+  const { files, links } = await listSourceFiles(dir);
+  for (const { file, reason } of links) {
+    problems.push({ id: path.relative(dir, file).split(path.sep).join('/'), path: displayPath(file), reason });
+  }
+  for (const file of files) {
     const id = path.relative(dir, file).split(path.sep).join('/');
     const shown = displayPath(file);
     try {

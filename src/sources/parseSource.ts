@@ -13,13 +13,24 @@ export interface RawSource {
   readonly bytes: Uint8Array;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
-
+/**
+ * A byte-order mark is kept as the text's first character, so offsets match the file as
+ * `readFileSync(file, 'utf8')` reads it; front matter and body are found after it.
+ */
 function decode(bytes: Uint8Array): string {
+  // Windows tools save UTF-16 with a byte-order mark; it is text, not a binary.
+  const utf16 = bytes[0] === 0xff && bytes[1] === 0xfe ? 'utf-16le' : bytes[0] === 0xfe && bytes[1] === 0xff ? 'utf-16be' : undefined;
+  if (utf16) {
+    try {
+      return new TextDecoder(utf16, { fatal: true, ignoreBOM: true }).decode(bytes);
+    } catch {
+      throw new SourceError(`is not valid ${utf16.toUpperCase()} text`);
+    }
+  }
   // NUL bytes never occur in text articles but are typical of binaries that happen to be valid UTF-8.
   if (bytes.includes(0)) throw new SourceError('looks like a binary file (contains NUL bytes)');
   try {
-    return utf8.decode(bytes);
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
     throw new SourceError('is not valid UTF-8 text');
   }
@@ -74,10 +85,11 @@ function titleFromFileName(id: string): string {
 
 /** Turns a file's bytes into a SourceDocument, or throws a SourceError saying what is wrong. */
 export function parseSource(raw: RawSource): SourceDocument {
-  const text = decode(raw.bytes)
-    .replace(/^\uFEFF/, '')
-    .normalize('NFC');
-  const { data, bodyStart } = splitFrontMatter(text);
+  const text = decode(raw.bytes).normalize('NFC');
+  const bom = text.startsWith('\uFEFF') ? 1 : 0;
+  const afterBom = splitFrontMatter(text.slice(bom));
+  const { data } = afterBom;
+  const bodyStart = afterBom.bodyStart + bom;
   const body = text.slice(bodyStart);
   if (body.trim() === '') throw new SourceError('is empty (no text after any front matter)');
   return {

@@ -60,13 +60,10 @@ export interface QuotedAnswer {
   }[];
 }
 
-/** A source file's text exactly as Docent offsets point into it: UTF-8, no BOM, NFC. */
+/** A source file's text exactly as Docent offsets point into it: UTF-8 as read (a BOM included), NFC. */
 export function sourceText(file: string): string {
   const bytes = readFileSync(path.resolve(process.cwd(), file));
-  return new TextDecoder('utf-8', { fatal: true })
-    .decode(bytes)
-    .replace(/^\uFEFF/, '')
-    .normalize('NFC');
+  return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes).normalize('NFC');
 }
 
 function lineAt(text: string, offset: number): number {

@@ -132,7 +132,11 @@ describe('sentenceSpans', () => {
   it('reads lone-CR line endings (old Mac files) as line breaks, with offsets into the original text', () => {
     const text = '# Title\r\rFirst paragraph has a sentence. And another one.\r\rSecond paragraph here.\r';
     const { sentences, chunks } = chunkSource('cr.md', text, 0, { maxTokens: 256, overlapSentences: 0, countTokens: (t) => t.split(/\s+/).length + 2 });
-    expect(sentences.map((span) => text.slice(span.start, span.end))).toEqual(['First paragraph has a sentence.', 'And another one.', 'Second paragraph here.']);
+    expect(sentences.map((span) => text.slice(span.start, span.end))).toEqual([
+      'First paragraph has a sentence.',
+      'And another one.',
+      'Second paragraph here.',
+    ]);
     expect(chunks).toHaveLength(2);
   });
 

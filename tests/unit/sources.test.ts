@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -70,13 +70,24 @@ describe('parseSource', () => {
     expect(doc.hash).toBe(parse('Caf\u00e9 society.').hash);
   });
 
-  it('strips a byte-order mark and still sees the front matter', () => {
+  it('keeps a byte-order mark, so offsets match the file as read, and still sees the front matter', () => {
     const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('---\ntitle: With BOM\n---\nBody.')]);
     const doc = parse(bytes);
-    expect(doc.text.startsWith('\uFEFF')).toBe(false);
-    expect(doc.text.startsWith('---')).toBe(true);
+    expect(doc.text).toBe(bytes.toString('utf8'));
+    expect(doc.text.startsWith('\uFEFF---')).toBe(true);
     expect(doc.title).toBe('With BOM');
     expect(doc.text.slice(doc.bodyStart)).toBe('Body.');
+  });
+
+  it('reads UTF-16 files with a byte-order mark as text', () => {
+    const body = '---\ntitle: Wide\n---\nUTF-16 café text.';
+    const little = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(body, 'utf16le')]);
+    const big = Buffer.from(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(body, 'utf16le')]).swap16());
+    for (const bytes of [little, big]) {
+      const doc = parse(bytes);
+      expect(doc.title).toBe('Wide');
+      expect(doc.text.slice(doc.bodyStart)).toBe('UTF-16 café text.');
+    }
   });
 
   it('keeps CRLF files byte-exact, with bodyStart just after the front matter', () => {
@@ -173,6 +184,26 @@ describe('loadSources', () => {
     const { documents, problems } = await loadSources(dir, { maxBytes: 50 });
     expect(documents.map((d) => d.id)).toEqual(['exact.md']);
     expect(problems).toEqual([]);
+  });
+
+  it('reads a symbolic link to an article, and names links it does not follow', async () => {
+    const elsewhere = await mkdtemp(path.join(tmpdir(), 'docent-linked-'));
+    await writeFile(path.join(elsewhere, 'shared.md'), 'An article kept elsewhere.');
+    await mkdir(path.join(elsewhere, 'folder'));
+    await write('real.md', 'A real article.');
+    await symlink(path.join(elsewhere, 'shared.md'), path.join(dir, 'linked.md'));
+    await symlink(path.join(elsewhere, 'folder'), path.join(dir, 'linked-folder'));
+    await symlink(path.join(elsewhere, 'gone.md'), path.join(dir, 'dangling.md'));
+    const { documents, problems } = await loadSources(dir, { maxBytes: 1_000 });
+    expect(documents.map((d) => [d.id, d.text])).toEqual([
+      ['linked.md', 'An article kept elsewhere.'],
+      ['real.md', 'A real article.'],
+    ]);
+    expect(Object.fromEntries(problems.map((p) => [p.id, p.reason]))).toEqual({
+      'linked-folder': expect.stringMatching(/symbolic link to a folder, which is not followed/),
+      'dangling.md': expect.stringMatching(/broken link/),
+    });
+    await rm(elsewhere, { recursive: true, force: true });
   });
 
   it('returns nothing for an empty folder', async () => {
