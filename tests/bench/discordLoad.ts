@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Events } from 'discord.js';
 import { parseConfig } from '../../src/config/load.ts';
 import { attachDocent, createClient } from '../../src/discord/bot.ts';
@@ -16,9 +17,14 @@ import { createBotContext } from '../../src/discord/context.ts';
 import { createLogger } from '../../src/discord/startup.ts';
 import { openDocent } from '../../src/docent.ts';
 import { quantile } from '../../src/eval/metrics.ts';
-import { MODEL_CACHE_DIR, REPO_ROOT, SEED_FILES, SEED_SOURCES, WIKI_ARTICLES } from '../integration/helpers.ts';
+import { defaultModelCacheDir } from '../../src/embeddings/minilm/modelFolder.ts';
 import { snowflake, startFakeDiscord } from '../discord/fake/fakeDiscord.ts';
 
+// Not from the test helpers: those import vitest, which only runs inside its own runner.
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const SEED_SOURCES = path.join(REPO_ROOT, 'sources');
+const WIKI_ARTICLES = path.resolve(REPO_ROOT, '..', 'shared', 'eval', 'squadshifts-new-wiki', 'articles');
+const MODEL_CACHE_DIR = defaultModelCacheDir();
 const TOKEN = 'MTIzNDU2Nzg5MDEyMzQ1Njc4.GabcDE.abcdefghijklmnopqrstuvwxyz0123456789';
 const QUESTIONS = [
   'Which properties does Russia want returned?',
@@ -29,7 +35,7 @@ const QUESTIONS = [
 
 const work = await mkdtemp(path.join(tmpdir(), 'docent-discord-bench-'));
 await mkdir(path.join(work, 'sources'));
-for (const file of SEED_FILES) await cp(path.join(SEED_SOURCES, file), path.join(work, 'sources', file));
+await cp(SEED_SOURCES, path.join(work, 'sources'), { recursive: true });
 const fake = await startFakeDiscord({ token: TOKEN, interactionAckDeadlineMs: null });
 const config = parseConfig(botConfigSchema, {
   DISCORD_TOKEN: TOKEN,
@@ -90,7 +96,7 @@ const burst = await Promise.all(Array.from({ length: 50 }, (_, i) => ask(QUESTIO
 
 process.stdout.write(
   [
-    `Docent on the Discord stand-in (${REPO_ROOT === process.cwd() ? 'repo' : 'elsewhere'}): re-index of ${summaryOfReindex.added.length} articles took ${summaryOfReindex.seconds.toFixed(0)} s`,
+    `Docent on the Discord stand-in: re-index of ${summaryOfReindex.added.length} articles took ${summaryOfReindex.seconds.toFixed(0)} s (model on its own thread)`,
     summary('/ask acknowledged, idle', idle),
     summary('/ask acknowledged, during re-index', acksDuring),
     summary(
