@@ -40,20 +40,6 @@ export function quantize(vectors: readonly ArrayLike<number>[], dimensions: numb
   return { dimensions, rows: vectors.length, codes, scales };
 }
 
-/** The rows of several matrices (all float32 or all int8), one after another. */
-export function concatenate(parts: readonly VectorMatrix[], dimensions: number, int8: boolean): VectorMatrix {
-  const rows = parts.reduce((sum, part) => sum + part.rows, 0);
-  const codes = int8 ? new Int8Array(rows * dimensions) : new Float32Array(rows * dimensions);
-  const scales = new Float32Array(rows);
-  let row = 0;
-  for (const part of parts) {
-    codes.set(part.codes, row * dimensions);
-    scales.set(part.scales, row);
-    row += part.rows;
-  }
-  return { dimensions, rows, codes, scales };
-}
-
 /** Dot product of `query` with one row; the cosine, for unit vectors. */
 export function dotRow(matrix: VectorMatrix, row: number, query: Float64Array): number {
   const { codes, dimensions } = matrix;

@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LocalIndex } from 'vectra';
 import { z } from 'zod';
@@ -17,7 +17,7 @@ import { float32Matrix, type VectorMatrix } from '../vectorMath.ts';
  * loads without parsing hundreds of megabytes of JSON numbers. A shard without them is read from
  * its Vectra files.
  */
-const PART_ITEMS = 2048;
+const PART_ITEMS = 512;
 /** Inserts between turns given back to the event loop. */
 const INSERTS_PER_TURN = 256;
 const RECORDS_FILE = 'records.json';
@@ -116,6 +116,23 @@ export async function writeShard(folder: string, items: SourceItems): Promise<vo
 }
 
 const bytesOf = (array: Float32Array) => Buffer.from(array.buffer, array.byteOffset, array.byteLength);
+
+/** Throws when the shard's vectors file is shorter or longer than its source's counts call for (a shard of Vectra files alone is not checked). */
+export async function checkShardSize(folder: string, source: { readonly sentences: number; readonly chunks: number }, dimensions: number): Promise<void> {
+  const file = path.join(folder, VECTORS_FILE);
+  const size = (await stat(file).catch(() => undefined))?.size;
+  if (size === undefined) {
+    // Without its sidecar a shard is read from its Vectra files, which must then be there.
+    if (await stat(path.join(folder, RECORDS_FILE)).catch(() => undefined)) throw new ShardFormatError(`${file} is missing`);
+    if (!(await stat(path.join(folder, partName(0))).catch(() => undefined))) throw new ShardFormatError(`${folder} holds no index files`);
+    return;
+  }
+  const expected = (2 * source.sentences + source.chunks) * dimensions * 4;
+  if (size !== expected)
+    throw new ShardFormatError(
+      `${file} holds ${size} bytes, not the ${expected} its source's ${source.sentences} sentences and ${source.chunks} chunks call for`,
+    );
+}
 
 /** Reads a shard, its vectors as float32. */
 export async function readShard(folder: string, dimensions: number): Promise<LoadedShard> {

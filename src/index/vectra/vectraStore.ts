@@ -6,8 +6,8 @@ import { withIndexLock, type LockHandle } from '../lock.ts';
 import type { IndexSettings, Manifest } from '../manifest.ts';
 import { IndexUnreadableError, yieldToEventLoop, type GenerationWriter, type IndexStore, type SourceItems } from '../store.ts';
 import { newGenerationName, publishGeneration, readCurrentGeneration, removeStaleGenerations } from './generations.ts';
-import { INT8_ABOVE_SENTENCES, MemoryIndex, prepareShard, type PreparedShard } from './memoryIndex.ts';
-import { readShard, writeShard } from './shards.ts';
+import { INT8_ABOVE_SENTENCES, type MemoryIndex, MemoryIndexBuilder } from './memoryIndex.ts';
+import { checkShardSize, readShard, writeShard } from './shards.ts';
 
 /**
  * The embedded store: an index folder of Vectra files.
@@ -192,7 +192,7 @@ export class VectraStore implements IndexStore {
 
   async readManifest(): Promise<Manifest | undefined> {
     await this.checkLocation();
-    return (await this.withServing(async (folder) => parseManifest(await readJson(path.join(folder, MANIFEST_FILE)), folder)))?.value;
+    return (await this.withServing((folder) => this.readHead(folder)))?.value.manifest;
   }
 
   private async shardsOf(folder: string): Promise<Record<string, string>> {
@@ -201,22 +201,38 @@ export class VectraStore implements IndexStore {
     return parsed.data;
   }
 
+  /**
+   * A generation's manifest and shard list, once every shard it lists is checked to be whole: its
+   * vectors file must be as long as its manifest entry calls for. A file cut short (a power cut
+   * before it reached the disk) makes the generation unreadable, so neither serving nor a re-index
+   * builds on it. The check is a `stat` per source.
+   */
+  private async readHead(folder: string): Promise<{ manifest: Manifest; shards: Record<string, string> }> {
+    const manifest = parseManifest(await readJson(path.join(folder, MANIFEST_FILE)), folder);
+    const shards = await this.shardsOf(folder);
+    for (const source of manifest.sources) {
+      const shard = shards[source.id];
+      if (shard === undefined) throw new IndexReadError(`${path.join(folder, SHARDS_FILE)} names no shard for ${source.id}`);
+      await checkShardSize(path.join(this.shardsDir, shard), source, manifest.settings.dimensions);
+    }
+    return { manifest, shards };
+  }
+
   async open(): Promise<MemoryIndex | undefined> {
     const serving = await this.withServing(async (folder) => {
-      const manifest = parseManifest(await readJson(path.join(folder, MANIFEST_FILE)), folder);
-      const shards = await this.shardsOf(folder);
-      const loaded: PreparedShard[] = [];
+      const { manifest, shards } = await this.readHead(folder);
       const int8 = manifest.sources.reduce((sum, source) => sum + source.sentences, 0) > INT8_ABOVE_SENTENCES;
+      const builder = new MemoryIndexBuilder(manifest, int8);
       for (const source of manifest.sources) {
         const shard = shards[source.id];
         if (shard === undefined) throw new IndexReadError(`${path.join(folder, SHARDS_FILE)} names no shard for ${source.id}`);
-        loaded.push(prepareShard(await readShard(path.join(this.shardsDir, shard), manifest.settings.dimensions), int8));
+        builder.add(await readShard(path.join(this.shardsDir, shard), manifest.settings.dimensions));
         await yieldToEventLoop();
       }
-      return { manifest, loaded };
+      return builder;
     });
     if (serving === undefined) return undefined;
-    return new MemoryIndex(serving.generation, serving.value.manifest, serving.value.loaded, serving.fellBackTo);
+    return serving.value.build(serving.generation, serving.fellBackTo);
   }
 
   async exclusive<T>(work: () => Promise<T>): Promise<T> {
@@ -239,7 +255,7 @@ export class VectraStore implements IndexStore {
     await this.removeLeftovers();
     const current = await this.currentGeneration();
     // The generation that serves (an earlier one if CURRENT's cannot be read) donates its shards.
-    const previous = (await this.withServing((at) => this.shardsOf(at)).catch(() => undefined))?.value ?? {};
+    const previous = (await this.withServing((at) => this.readHead(at)).catch(() => undefined))?.value.shards ?? {};
     const shards: Record<string, string> = {};
     const written: string[] = [];
     const generation = newGenerationName();
@@ -294,7 +310,7 @@ export class VectraStore implements IndexStore {
    */
   async tidy(): Promise<void> {
     await this.removeLeftovers();
-    const serving = await this.withServing((folder) => this.shardsOf(folder)).catch(() => undefined);
+    const serving = await this.withServing((folder) => this.readHead(folder)).catch(() => undefined);
     if (serving?.fellBackTo) await publishGeneration(this.location, serving.fellBackTo.generation);
   }
 
