@@ -23,7 +23,7 @@ const MANIFEST_FILE = 'manifest.json';
 const SHARDS_FILE = 'shards.json';
 const SHARDS_DIR = 'shards';
 
-const shardList = z.record(z.string(), z.string().regex(/^[\w.-]+$/));
+const shardList = z.record(z.string(), z.string().regex(/^[\w-][\w.-]*$/, 'a shard name'));
 
 export class IndexReadError extends Error {
   override name = 'IndexReadError';
