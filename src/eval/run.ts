@@ -67,37 +67,28 @@ rows.push(await evaluate('COVID-QA off-topic', wikiIndex, await covidQa()));
 
 const wq = await wikiQa();
 const wqIndex = await corpus(wq.name, wq.articlesDir);
-rows.push(
-  await evaluate(
-    'WikiQA dev answerable',
-    wqIndex,
-    wq.questions.filter((q) => q.answerable),
-  ),
-);
-rows.push(
-  await evaluate(
-    'WikiQA dev unanswerable',
-    wqIndex,
-    wq.questions.filter((q) => !q.answerable),
-  ),
-);
-
 const seeds = await seedQuestions();
 const seedIndex = await corpus(seeds.name, seeds.articlesDir);
-rows.push(
-  await evaluate(
-    'seed answerable',
-    seedIndex,
-    seeds.questions.filter((q) => q.answerable),
-  ),
-);
-rows.push(
-  await evaluate(
-    'seed unanswerable',
-    seedIndex,
-    seeds.questions.filter((q) => !q.answerable),
-  ),
-);
+// Each corpus's questions in two rows: those its sources answer, and those they do not.
+for (const [label, index, questions] of [
+  ['WikiQA dev', wqIndex, wq.questions],
+  ['seed', seedIndex, seeds.questions],
+] as const) {
+  rows.push(
+    await evaluate(
+      `${label} answerable`,
+      index,
+      questions.filter((q) => q.answerable),
+    ),
+  );
+  rows.push(
+    await evaluate(
+      `${label} unanswerable`,
+      index,
+      questions.filter((q) => !q.answerable),
+    ),
+  );
+}
 await embedder.dispose();
 for (const close of closers) await close();
 await local?.stop();

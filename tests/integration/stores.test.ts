@@ -61,6 +61,14 @@ async function publish(store: IndexStore, build: (writer: Awaited<ReturnType<Ind
   });
 }
 
+/** Publishes a generation holding just `sources`, each written afresh. */
+function publishFresh(store: IndexStore, ...sources: { items: SourceItems; described: IndexedSource }[]): Promise<void> {
+  return publish(store, async (writer) => {
+    for (const source of sources) await writer.put(source.items);
+    return sources.map((source) => source.described);
+  });
+}
+
 let postgres: LocalPostgres;
 
 beforeAll(async () => {
@@ -131,11 +139,7 @@ describe.each(backends)('$name store', (backend) => {
   it('serves a committed generation: exact cosines, chunk cosines, keyword counts, exclusions', async () => {
     const store = backend.create();
     try {
-      await publish(store, async (writer) => {
-        await writer.put(A.items);
-        await writer.put(B.items);
-        return [A.described, B.described];
-      });
+      await publishFresh(store, A, B);
       const reader = (await store.open())!;
       expect(reader.generation).toBe(await store.currentGeneration());
       expect([...reader.sources.keys()].sort()).toEqual(['a.md', 'b.md']);
@@ -164,11 +168,7 @@ describe.each(backends)('$name store', (backend) => {
   it('carries unchanged sources over without rewriting them, and keeps the previous generation readable', async () => {
     const store = backend.create();
     try {
-      await publish(store, async (writer) => {
-        await writer.put(A.items);
-        await writer.put(B.items);
-        return [A.described, B.described];
-      });
+      await publishFresh(store, A, B);
       const before = await backend.parts(store);
       const old = (await store.open())!;
 
@@ -207,10 +207,7 @@ describe.each(backends)('$name store', (backend) => {
   it('shows nothing of an aborted generation and removes what it wrote', async () => {
     const store = backend.create();
     try {
-      await publish(store, async (writer) => {
-        await writer.put(A.items);
-        return [A.described];
-      });
+      await publishFresh(store, A);
       const current = await store.currentGeneration();
       const before = await backend.parts(store);
       await store.exclusive(async () => {
@@ -248,11 +245,7 @@ describe.each(backends)('$name store', (backend) => {
 describe('Vectra shards', () => {
   it('read the same from their Vectra files alone, and name a damaged vectors file', async () => {
     const store = new VectraStore(tempDir('store-fallback'));
-    await publish(store, async (writer) => {
-      await writer.put(A.items);
-      await writer.put(B.items);
-      return [A.described, B.described];
-    });
+    await publishFresh(store, A, B);
     const expected = await (await store.open())!.nearest(axis(0), 10);
     const shardsDir = path.join(store.location, 'shards');
     const [first, second] = (await readdir(shardsDir)).sort();
