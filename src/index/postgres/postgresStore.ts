@@ -198,13 +198,18 @@ export class PostgresStore implements IndexStore {
         .catch(() => undefined);
     }, LEASE_RENEW_MS);
     renew.unref();
+    this.leaseHolder = holder;
     try {
       return await work();
     } finally {
+      this.leaseHolder = undefined;
       clearInterval(renew);
       await this.pool.query(`DELETE FROM ${this.TABLES.writer} WHERE holder = $1`, [holder]);
     }
   }
+
+  /** The lease of the write in progress; a writer whose lease another took over must not publish. */
+  private leaseHolder: string | undefined;
 
   async tidy(): Promise<void> {
     const generation = await this.currentGeneration();
@@ -239,6 +244,11 @@ export class PostgresStore implements IndexStore {
         const client = await this.pool.connect();
         try {
           await client.query('BEGIN');
+          if (this.leaseHolder !== undefined) {
+            const { rows } = await client.query(`SELECT 1 FROM ${this.TABLES.writer} WHERE holder = $1 FOR UPDATE`, [this.leaseHolder]);
+            if (rows.length === 0)
+              throw new Error(`This re-index stalled past its ${LEASE_SECONDS} s lease and another took over ${this.location}; it published nothing.`);
+          }
           await client.query(`INSERT INTO ${this.TABLES.generations} (name, manifest) VALUES ($1, $2)`, [generation, JSON.stringify(manifest)]);
           await insertRows(
             client,
