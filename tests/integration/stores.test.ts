@@ -261,3 +261,28 @@ describe('Vectra shards', () => {
     await expect(store.open()).rejects.toThrow(new RegExp(`${second!.replace(/\./g, '\\.')}.*vectors\\.bin holds 10 bytes`));
   });
 });
+
+describe('PostgreSQL writer lease', () => {
+  it('publishes nothing when another process took its lease over', async () => {
+    const store = new PostgresStore(postgres.url, { schema: 'lease_test' });
+    try {
+      await publishFresh(store, A);
+      const before = await store.currentGeneration();
+      await expect(
+        store.exclusive(async () => {
+          const writer = await store.begin(SETTINGS);
+          await writer.put(B.items);
+          // As when this writer stalls past its lease and a second one takes it.
+          const other = new pg.Client({ connectionString: postgres.url });
+          await other.connect();
+          await other.query(`UPDATE lease_test.docent_writer SET holder = 'another-writer'`);
+          await other.end();
+          await writer.commit(manifest([A.described, B.described]));
+        }),
+      ).rejects.toThrow(/another took over .* it published nothing/);
+      expect(await store.currentGeneration()).toBe(before);
+    } finally {
+      await store.close();
+    }
+  });
+});
