@@ -40,11 +40,22 @@ const crash = (what: string, error: unknown) => {
   process.stderr.write(`CRASH ${what}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
 };
 
+/** A file's text as Docent stores it: UTF-16 by its byte-order mark, else UTF-8 (a BOM kept); NFC. */
+function storedText(bytes: Buffer): string {
+  const encoding = bytes[0] === 0xff && bytes[1] === 0xfe ? 'utf-16le' : bytes[0] === 0xfe && bytes[1] === 0xff ? 'utf-16be' : 'utf-8';
+  return new TextDecoder(encoding, { ignoreBOM: true }).decode(bytes).normalize('NFC');
+}
+
 /** Every quote, less its ellipses, is exactly the stored slice of its file. */
 async function checkExact(answer: Answer): Promise<void> {
   for (const quote of answer.quotes) {
-    const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(await readFile(path.resolve(quote.source.path))).normalize('NFC');
-    if (text.slice(quote.start, quote.end) !== quote.text.replace(/^…/, '').replace(/…$/, '')) inexact++;
+    const text = storedText(await readFile(path.resolve(quote.source.path)));
+    if (text.slice(quote.start, quote.end) !== quote.text.replace(/^…/, '').replace(/…$/, '')) {
+      if (inexact++ < 5)
+        process.stderr.write(
+          `INEXACT ${quote.source.path}@${quote.start}: ${JSON.stringify(quote.text.slice(0, 80))} vs ${JSON.stringify(text.slice(quote.start, quote.start + 80))}\n`,
+        );
+    }
   }
 }
 
@@ -93,6 +104,8 @@ try {
 } catch (error) {
   crash('re-index with malformed sources', error);
 }
+
+const indexedBad = docent.sources().sources.filter((source) => source.id in bad).length;
 
 // 1,000 adversarial questions.
 const pieces = [
@@ -177,7 +190,7 @@ try {
 
 process.stdout.write(
   [
-    `Fault campaign: ${Object.keys(bad).length + 1} malformed sources (${summary?.problems.length ?? '?'} reported and skipped, ${summary?.added.length ?? '?'} indexed),`,
+    `Fault campaign: ${Object.keys(bad).length + 1} malformed sources (${summary?.problems.length ?? '?'} reported and skipped, ${indexedBad} indexed),`,
     `1,000 adversarial questions (${answered} answered), 10 kill -9s during re-index, 1 power cut.`,
     `crashes: ${crashes}   quotes not an exact slice of their file: ${inexact}`,
   ].join('\n') + '\n',
