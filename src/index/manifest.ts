@@ -79,7 +79,11 @@ export function diffSources(
     else if (old.hash !== document.hash) changed.push(document);
     else unchanged.push(old);
   }
-  const kept = problems.flatMap((problem) => keepable.get(problem.id) ?? []);
+  const unreadableFolders = problems.filter((problem) => problem.folder).map((problem) => problem.id);
+  const kept = [
+    ...problems.flatMap((problem) => keepable.get(problem.id) ?? []),
+    ...[...keepable.values()].filter((source) => unreadableFolders.some((folder) => source.id.startsWith(folder))),
+  ];
   const survivors = new Set([...documents.map((document) => document.id), ...kept.map((source) => source.id)]);
   const removed = (previous?.sources ?? []).filter((source) => !survivors.has(source.id));
   return { rebuildReason, added, changed, unchanged, kept, removed };

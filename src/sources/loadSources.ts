@@ -1,3 +1,4 @@
+import type { Dirent } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseSource, SourceError } from './parseSource.ts';
@@ -12,7 +13,11 @@ export class SourcesNotFoundError extends Error {
 
 export interface LoadSourcesOptions {
   readonly maxBytes: number;
+  /** Lists one folder; tests hand in one that fails for a folder, as permissions would. */
+  readonly readDirectory?: (dir: string) => Promise<Dirent[]>;
 }
+
+const listFolder = (dir: string) => readdir(dir, { withFileTypes: true });
 
 const SOURCE_EXTENSIONS = new Set(['.md', '.markdown', '.txt']);
 
@@ -21,10 +26,31 @@ const SOURCE_EXTENSIONS = new Set(['.md', '.markdown', '.txt']);
  * to a file is read like the file, a link to a folder or to nothing is reported rather than
  * silently left out.
  */
-async function listSourceFiles(dir: string): Promise<{ files: string[]; links: { file: string; reason: string }[] }> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+async function listSourceFiles(
+  dir: string,
+  readDirectory: (dir: string) => Promise<Dirent[]>,
+): Promise<{ files: string[]; links: { file: string; reason: string }[]; folders: { file: string; reason: string }[] }> {
   const files: string[] = [];
   const links: { file: string; reason: string }[] = [];
+  // A folder that cannot be listed is reported, and the rest are read as usual.
+  const folders: { file: string; reason: string }[] = [];
+  const entries: Dirent[] = [];
+  const pending = [dir];
+  while (pending.length > 0) {
+    const folder = pending.pop()!;
+    try {
+      for (const entry of await readDirectory(folder)) {
+        if (entry.isDirectory() && !entry.name.startsWith('.')) pending.push(path.join(folder, entry.name));
+        else entries.push(entry);
+      }
+    } catch (error) {
+      if (folder === dir) throw error;
+      folders.push({
+        file: folder,
+        reason: `is a folder that cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); the articles in it keep their previous version`,
+      });
+    }
+  }
   for (const entry of entries) {
     if (entry.name.startsWith('.')) continue;
     const file = path.join(entry.parentPath, entry.name);
@@ -38,7 +64,7 @@ async function listSourceFiles(dir: string): Promise<{ files: string[]; links: {
       files.push(file);
     }
   }
-  return { files: files.sort(), links };
+  return { files: files.sort(), links, folders };
 }
 
 function displayPath(file: string): string {
@@ -55,9 +81,12 @@ export async function loadSources(dir: string, options: LoadSourcesOptions): Pro
   if (!info?.isDirectory()) throw new SourcesNotFoundError(dir);
   const documents: SourceDocument[] = [];
   const problems: SourceProblem[] = [];
-  const { files, links } = await listSourceFiles(dir);
+  const { files, links, folders } = await listSourceFiles(dir, options.readDirectory ?? listFolder);
   for (const { file, reason } of links) {
     problems.push({ id: path.relative(dir, file).split(path.sep).join('/'), path: displayPath(file), reason });
+  }
+  for (const { file, reason } of folders) {
+    problems.push({ id: `${path.relative(dir, file).split(path.sep).join('/')}/`, path: displayPath(file), reason, folder: true });
   }
   for (const file of files) {
     const id = path.relative(dir, file).split(path.sep).join('/');

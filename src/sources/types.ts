@@ -18,9 +18,12 @@ export interface SourceDocument {
 
 /** A file that could not be used, and why, in words an admin can act on. */
 export interface SourceProblem {
+  /** The file's id; for a folder that cannot be read, its path with a trailing `/`. */
   readonly id: string;
   readonly path: string;
   readonly reason: string;
+  /** Set for a folder: every source under it keeps its previous version. */
+  readonly folder?: true;
 }
 
 export interface LoadedSources {

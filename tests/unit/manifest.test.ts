@@ -99,6 +99,17 @@ describe('diffSources', () => {
     expect(changedSettings.rebuildReason).toMatch(/overlap/);
   });
 
+  it('keeps every source under a folder that cannot be read', () => {
+    const nested: Manifest = {
+      ...previous,
+      sources: [...previous.sources, indexed('team/a.md', 'h-a'), indexed('team/b.md', 'h-b'), indexed('teamwork.md', 'h-t')],
+    };
+    const folder: SourceProblem = { id: 'team/', path: 'sources/team', reason: 'is a folder that cannot be read (EACCES)', folder: true };
+    const diff = diffSources(nested, settings, [doc('same.md', 'h-same')], [folder]);
+    expect(ids(diff.kept)).toEqual(['team/a.md', 'team/b.md']);
+    expect(ids(diff.removed)).toEqual(['deleted.md', 'edited.md', 'now-broken.md', 'teamwork.md']);
+  });
+
   it('treats force on a first build as a plain first build', () => {
     const diff = diffSources(undefined, settings, [doc('a.md', '1')], [], true);
     expect(ids(diff.added)).toEqual(['a.md']);

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -204,6 +204,24 @@ describe('loadSources', () => {
       'dangling.md': expect.stringMatching(/broken link/),
     });
     await rm(elsewhere, { recursive: true, force: true });
+  });
+
+  it('reports a folder it cannot read and reads every other one', async () => {
+    await write('top.md', 'A top-level article.');
+    await write('locked/inside.md', 'An article in a folder that cannot be read.');
+    await write('open/fine.md', 'An article in a readable folder.');
+    const denied = Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+    const { documents, problems } = await loadSources(dir, {
+      maxBytes: 1_000,
+      readDirectory: async (folder) => {
+        if (folder.endsWith('locked')) throw denied;
+        return readdir(folder, { withFileTypes: true });
+      },
+    });
+    expect(documents.map((d) => d.id)).toEqual(['open/fine.md', 'top.md']);
+    expect(problems).toEqual([
+      { id: 'locked/', path: expect.stringMatching(/locked$/), reason: expect.stringMatching(/folder that cannot be read \(EACCES\)/), folder: true },
+    ]);
   });
 
   it('returns nothing for an empty folder', async () => {
