@@ -1,8 +1,9 @@
 /** The CLI end to end: `npx tsx src/cli/main.ts ...` as child processes over temp folders. */
-import { readdir, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectExactQuotes, removeTempDirs, runCli, type CliResult, type QuotedAnswer, seededSourcesDir, tempDir } from './helpers.ts';
+import { expectExactQuotes, removeTempDirs, runCli, type CliResult, type QuotedAnswer, seededSourcesDir, tempDir, REPO_ROOT, cliEnv } from './helpers.ts';
 
 const TITLES = [
   'Reviving Diplomatic Ties: U.S. and Russia Explore Embassy Staffing and Flight Restoration in Istanbul Talks',
@@ -151,4 +152,50 @@ describe('docent CLI', () => {
     expect(result.stderr).toMatch(message);
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
+});
+
+/** A listing far longer than a pipe holds, from an index of empty sources written directly. */
+async function indexOfManySources(count: number): Promise<string> {
+  const dir = tempDir('cli-many-index');
+  const generation = 'gen-20260101T000000-000000';
+  const shards: Record<string, string> = {};
+  const sources = [];
+  for (let i = 0; i < count; i++) {
+    const id = `article-${String(i).padStart(5, '0')}.md`;
+    const shard = `${id}-0000`;
+    shards[id] = shard;
+    await mkdir(path.join(dir, 'shards', shard), { recursive: true });
+    await writeFile(path.join(dir, 'shards', shard, 'records.json'), JSON.stringify({ sentences: [], chunks: [], terms: {} }));
+    await writeFile(path.join(dir, 'shards', shard, 'vectors.bin'), '');
+    sources.push({
+      id,
+      path: `sources/${id}`,
+      title: `A long enough title for article number ${i}`,
+      hash: `h${i}`,
+      chunks: 0,
+      sentences: 0,
+      indexedAt: '2026-01-01T00:00:00.000Z',
+    });
+  }
+  const settings = { modelId: 'sentence-transformers/all-MiniLM-L6-v2', dimensions: 384, chunkerVersion: 5, chunkMaxTokens: 256, overlapSentences: 1 };
+  await mkdir(path.join(dir, generation));
+  await writeFile(path.join(dir, generation, 'shards.json'), JSON.stringify(shards));
+  await writeFile(path.join(dir, generation, 'manifest.json'), JSON.stringify({ version: 3, settings, builtAt: '2026-01-01T00:00:00.000Z', sources }));
+  await writeFile(path.join(dir, 'CURRENT'), `${generation}\n`);
+  return dir;
+}
+
+it('sources piped into a reader that stops after one line ends quietly', async () => {
+  const dir = await indexOfManySources(2_000);
+  const result = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
+    const shell = spawn('sh', ['-c', `node --import tsx src/cli/main.ts sources --index '${dir}' | head -1`], { cwd: REPO_ROOT, env: cliEnv() });
+    let stdout = '';
+    let stderr = '';
+    shell.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    shell.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    shell.on('error', reject);
+    shell.on('close', () => resolve({ stdout, stderr }));
+  });
+  expect(result.stdout).toMatch(/^2000 source\(s\), index built /);
+  expect(result.stderr).not.toMatch(/EPIPE|Error/);
 });
