@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
+import { isProcessAlive } from '../processes.ts';
 
 export class IndexBusyError extends Error {
   override name = 'IndexBusyError';
@@ -28,20 +29,11 @@ interface Owner {
   readonly host: string;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** True when the lock's holder provably died: it ran on this machine and its process is gone. */
 async function holderIsDead(indexDir: string): Promise<boolean> {
   try {
     const owner = JSON.parse(await readFile(path.join(indexDir, OWNER_FILE), 'utf8')) as Owner;
-    return owner.host === hostname() && Number.isInteger(owner.pid) && owner.pid !== process.pid && !alive(owner.pid);
+    return owner.host === hostname() && Number.isInteger(owner.pid) && owner.pid !== process.pid && !isProcessAlive(owner.pid);
   } catch {
     return false;
   }

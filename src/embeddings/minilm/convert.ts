@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { ModelEvent } from '../embedder.ts';
+import { isProcessAlive } from '../../processes.ts';
 import { bertConfigFromJson, buildBertGraph, encodeModel } from './bertGraph.ts';
 import { CONVERTER_VERSION, convertedModelDir, isConvertedModelDir, MARKER_FILE, minilmSourceDir, TOKENIZER_CONFIG } from './modelFolder.ts';
 import { parseSafetensorsHeader, readTensorFp32 } from './safetensors.ts';
@@ -23,15 +24,6 @@ async function writeDurable(path: string, data: Uint8Array | string): Promise<vo
     await handle.sync();
   } finally {
     await handle.close();
-  }
-}
-
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

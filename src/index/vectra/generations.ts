@@ -37,11 +37,16 @@ export async function publishGeneration(indexDir: string, generation: string): P
   }
   await rename(temporary, path.join(indexDir, POINTER));
   // The rename itself is durable only once the folder holding it is flushed.
-  const folder = await open(indexDir, 'r');
+  await syncPath(indexDir);
+}
+
+/** Flushes a file or folder to the disk. */
+export async function syncPath(target: string): Promise<void> {
+  const handle = await open(target, 'r');
   try {
-    await folder.sync();
+    await handle.sync();
   } finally {
-    await folder.close();
+    await handle.close();
   }
 }
 

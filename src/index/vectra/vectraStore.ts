@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { access, mkdir, open, readdir, readFile, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { withIndexLock, type LockHandle } from '../lock.ts';
 import type { IndexSettings, Manifest } from '../manifest.ts';
 import { IndexUnreadableError, yieldToEventLoop, type GenerationWriter, type IndexStore, type SourceItems } from '../store.ts';
-import { newGenerationName, publishGeneration, readCurrentGeneration, removeStaleGenerations } from './generations.ts';
+import { newGenerationName, publishGeneration, readCurrentGeneration, removeStaleGenerations, syncPath } from './generations.ts';
 import { INT8_ABOVE_SENTENCES, type MemoryIndex, MemoryIndexBuilder } from './memoryIndex.ts';
 import { checkShardSize, readShard, writeShard } from './shards.ts';
 
@@ -39,16 +39,6 @@ interface Serving<T> {
 
 export class IndexWriteError extends Error {
   override name = 'IndexWriteError';
-}
-
-/** Flushes a file or folder to the disk. */
-async function syncPath(target: string): Promise<void> {
-  const handle = await open(target, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 /** Flushes every file under `folder`, the folders holding them, and `folder` itself. */
