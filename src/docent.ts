@@ -57,9 +57,16 @@ export interface Docent {
   close(): Promise<void>;
 }
 
+const embedderSettings = (config: EngineConfig) => ({
+  modelId: config.MODEL_ID,
+  cacheDir: config.MODEL_CACHE_DIR,
+  batchSize: config.EMBED_BATCH_SIZE,
+  hubUrl: config.MODEL_HUB_URL,
+});
+
 /** The embedding model the configuration names. */
 export function embedderFor(config: EngineConfig, onEvent?: (event: ModelEvent) => void): Promise<Embedder> {
-  return loadEmbedder({ modelId: config.MODEL_ID, cacheDir: config.MODEL_CACHE_DIR, batchSize: config.EMBED_BATCH_SIZE, onEvent });
+  return loadEmbedder({ ...embedderSettings(config), onEvent });
 }
 
 /** A re-index of the configured sources into the configured store. */
@@ -118,9 +125,7 @@ export interface DocentOptions {
 export async function openDocent(config: EngineConfig, hooks: DocentHooks = {}, embedder?: Embedder, options: DocentOptions = {}): Promise<Docent> {
   const fitted = fittedModels();
   const model = embedder ?? (await embedderFor(config, hooks.onEvent));
-  const indexer = options.indexOffThread
-    ? offThreadEmbedder(model, { modelId: config.MODEL_ID, cacheDir: config.MODEL_CACHE_DIR, batchSize: config.EMBED_BATCH_SIZE })
-    : model;
+  const indexer = options.indexOffThread ? offThreadEmbedder(model, embedderSettings(config)) : model;
   const store = openStore(config);
   type LoadState = 'loaded' | 'missing' | 'outdated' | { unreadable: string };
   let serving: IndexReader | undefined;

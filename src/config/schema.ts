@@ -31,6 +31,15 @@ export const engineConfigSchema = z.object({
    * the network; any other Hugging Face id is downloaded from the Hub on first use.
    */
   MODEL_ID: z.string().min(1, 'MODEL_ID must be a model id').default('sentence-transformers/all-MiniLM-L6-v2'),
+  /**
+   * Where a MODEL_ID other than the default is downloaded from: the Hugging Face Hub, or a mirror
+   * of it inside a locked-down network.
+   */
+  MODEL_HUB_URL: z
+    .string()
+    .url('MODEL_HUB_URL must be a URL, e.g. https://huggingface.co/')
+    .regex(/^https?:\/\//, 'MODEL_HUB_URL must be an http:// or https:// URL')
+    .default('https://huggingface.co/'),
   /** Where the converted (or downloaded) model files are cached. */
   MODEL_CACHE_DIR: z.string().min(1, 'MODEL_CACHE_DIR must name a folder').default('.cache/models'),
   /** Texts embedded per model call while indexing. */

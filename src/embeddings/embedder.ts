@@ -36,6 +36,8 @@ export interface EmbedderOptions {
   modelId: string;
   cacheDir: string;
   batchSize: number;
+  /** Where other models than the default are downloaded from (the Hugging Face Hub by default). */
+  hubUrl?: string;
   onEvent?: (event: ModelEvent) => void;
 }
 
@@ -60,6 +62,22 @@ function cacheProblem(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+const DEFAULT_HUB_URL = 'https://huggingface.co/';
+
+const withTrailingSlash = (url: string) => (url.endsWith('/') ? url : `${url}/`);
+
+/** Why another model could not be fetched, in words that tell a missing model from a missing network. */
+function downloadProblem(error: unknown, hub: string): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if ((error instanceof Error && error.name === 'ModelFileNotFoundError') || message.startsWith('Could not locate file')) {
+    return `the model hub at ${hub} has no such model (check the id; only the default model works without it)`;
+  }
+  if (message === 'fetch failed' || /ENOTFOUND|ECONNREFUSED|ETIMEDOUT|EAI_AGAIN/.test(message)) {
+    return `the model hub at ${hub} could not be reached (models other than the default are downloaded on first use; set MODEL_HUB_URL to a mirror, or leave MODEL_ID unset for the built-in model)`;
+  }
+  return `${message} (while downloading it from ${hub})`;
+}
+
 export async function loadEmbedder(options: EmbedderOptions): Promise<Embedder> {
   const { modelId, cacheDir, onEvent } = options;
   if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
@@ -76,15 +94,13 @@ export async function loadEmbedder(options: EmbedderOptions): Promise<Embedder> 
     env.allowRemoteModels = false;
     extractor = await pipeline('feature-extraction', modelId, { dtype: 'fp32', local_files_only: true });
   } else {
+    const hub = withTrailingSlash(options.hubUrl ?? DEFAULT_HUB_URL);
     env.allowRemoteModels = true;
+    env.remoteHost = hub;
     env.cacheDir = cacheDir;
     onEvent?.({ kind: 'downloading-model', modelId });
     extractor = await pipeline('feature-extraction', modelId).catch((error: unknown) => {
-      throw new ModelLoadError(
-        'MODEL_ID',
-        modelId,
-        `${error instanceof Error ? error.message : String(error)} (models other than the default are downloaded from the Hugging Face Hub, which needs network access)`,
-      );
+      throw new ModelLoadError('MODEL_ID', modelId, downloadProblem(error, hub));
     });
   }
 

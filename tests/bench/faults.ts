@@ -8,15 +8,17 @@
  * - 30 malformed sources indexed beside the seeds.
  * - 10 `kill -9`s of `docent index` mid-run, each followed by a question and a recovery.
  * - A power cut: the newest generation's vectors truncated, then a question.
+ * - A full disk: the index on a 2 MiB tmpfs (needs root to mount), re-indexed with the wiki
+ *   articles added; the error must be worded and the previous index must keep answering.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../../src/config/load.ts';
 import { engineConfigSchema } from '../../src/config/schema.ts';
-import { type Answer, openDocent, type ReindexSummary } from '../../src/docent.ts';
+import { type Answer, IndexWriteError, openDocent, type ReindexSummary } from '../../src/docent.ts';
 import { defaultModelCacheDir } from '../../src/embeddings/minilm/modelFolder.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -188,10 +190,46 @@ try {
   crash('power cut', error);
 }
 
+// A full disk: the seeds fit on the tmpfs, the seeds and the wiki articles do not.
+let fullDisk = 'no full disk (mounting a tmpfs needs root)';
+const smallDisk = path.join(work, 'small-disk');
+await mkdir(smallDisk);
+const mounted = (() => {
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', smallDisk], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+if (mounted) {
+  const onSmallDisk = { ...config, INDEX_DIR: smallDisk, SOURCES_DIR: path.join(work, 'small-sources') };
+  try {
+    await cp(path.join(REPO_ROOT, 'sources'), onSmallDisk.SOURCES_DIR, { recursive: true });
+    const engine = await openDocent(onSmallDisk);
+    await engine.reindex();
+    await cp(WIKI_ARTICLES, path.join(onSmallDisk.SOURCES_DIR, 'wiki'), { recursive: true });
+    const failure = await engine.reindex().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    if (!(failure instanceof IndexWriteError) || !/the disk is full/.test(failure.message)) crash('full disk', failure ?? new Error('the re-index fit'));
+    else fullDisk = `1 full disk ("${failure.message}")`;
+    const answer = await engine.ask('Who led the talks in Istanbul?');
+    await checkExact(answer);
+    if (!answer.answered) crash('after the full disk', new Error('the seeds no longer answer'));
+    await engine.close();
+  } catch (error) {
+    crash('full disk', error);
+  } finally {
+    execFileSync('umount', [smallDisk]);
+  }
+}
+
 process.stdout.write(
   [
     `Fault campaign: ${Object.keys(bad).length + 1} malformed sources (${summary?.problems.length ?? '?'} reported and skipped, ${indexedBad} indexed),`,
-    `1,000 adversarial questions (${answered} answered), 10 kill -9s during re-index, 1 power cut.`,
+    `1,000 adversarial questions (${answered} answered), 10 kill -9s during re-index, 1 power cut, ${fullDisk}.`,
     `crashes: ${crashes}   quotes not an exact slice of their file: ${inexact}`,
   ].join('\n') + '\n',
 );

@@ -1,6 +1,8 @@
 /** The CLI end to end: `npx tsx src/cli/main.ts ...` as child processes over temp folders. */
 import { spawn } from 'node:child_process';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectExactQuotes, removeTempDirs, runCli, type CliResult, type QuotedAnswer, seededSourcesDir, tempDir, REPO_ROOT, cliEnv } from './helpers.ts';
@@ -150,6 +152,48 @@ describe('docent CLI', () => {
     });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(message);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('an unknown MODEL_ID', () => {
+  // A stand-in for the model hub on 127.0.0.1, so no request leaves the machine: it has no models.
+  let hub: Server;
+  let hubUrl: string;
+  const requested: string[] = [];
+  beforeAll(async () => {
+    hub = createServer((request, response) => {
+      requested.push(request.url ?? '');
+      response.writeHead(404).end('Entry not found');
+    });
+    await new Promise<void>((resolve) => hub.listen(0, '127.0.0.1', resolve));
+    hubUrl = `http://127.0.0.1:${(hub.address() as AddressInfo).port}/`;
+  });
+  afterAll(() => new Promise((resolve) => hub.close(resolve)));
+
+  it('that the hub does not have is named in one line, not "fetch failed" and a stack trace', async () => {
+    const result = await runCli(['ask', '--index', tempDir('cli-unknown-model'), 'Who led the talks?'], {
+      env: { MODEL_ID: 'nobody/no-such-model', MODEL_HUB_URL: hubUrl, MODEL_CACHE_DIR: tempDir('cli-unknown-model-cache') },
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`docent: MODEL_ID nobody/no-such-model: the model hub at ${hubUrl} has no such model`);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(requested.some((url) => url.startsWith('/nobody/no-such-model/'))).toBe(true);
+  });
+
+  it('with a hub that cannot be reached says so and names MODEL_HUB_URL', async () => {
+    const closed = await new Promise<string>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const url = `http://127.0.0.1:${(probe.address() as AddressInfo).port}/`;
+        probe.close(() => resolve(url));
+      });
+    });
+    const result = await runCli(['ask', '--index', tempDir('cli-unreachable-hub'), 'Who led the talks?'], {
+      env: { MODEL_ID: 'nobody/no-such-model', MODEL_HUB_URL: closed, MODEL_CACHE_DIR: tempDir('cli-unreachable-hub-cache') },
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`docent: MODEL_ID nobody/no-such-model: the model hub at ${closed} could not be reached`);
+    expect(result.stderr).toContain('MODEL_HUB_URL');
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 });

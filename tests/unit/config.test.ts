@@ -19,6 +19,7 @@ describe('engine configuration', () => {
       SOURCES_DIR: 'sources',
       INDEX_DIR: 'index',
       MODEL_ID: 'sentence-transformers/all-MiniLM-L6-v2',
+      MODEL_HUB_URL: 'https://huggingface.co/',
       MODEL_CACHE_DIR: '.cache/models',
       EMBED_BATCH_SIZE: 32,
       MAX_SOURCE_BYTES: 5_000_000,
