@@ -10,6 +10,10 @@ import { openStore } from './index/openStore.ts';
 import { reindex, type ReindexProgress, type ReindexSummary } from './index/reindex.ts';
 import { IndexUnreadableError, type IndexReader, type IndexStore } from './index/store.ts';
 import { search } from './retrieval/search.ts';
+import { appendGap, gapReport, type GapReport } from './gaps/report.ts';
+import { addSource, removeSource, type AddedSource, type RemovedSource, type SourceInput } from './sources/admin.ts';
+import type { FetchNetwork } from './sources/fetch/fetchDocument.ts';
+import { systemNetwork } from './sources/fetch/network.ts';
 
 /** What the front ends use, in one place: they import the engine through this file only. */
 export type { Answer, AskOptions, NoQuotesReason, Quote } from './answer/types.ts';
@@ -20,6 +24,14 @@ export { IndexBusyError } from './index/lock.ts';
 export { IndexLocationError, IndexWriteError } from './index/vectra/vectraStore.ts';
 export { ModelLoadError } from './embeddings/embedder.ts';
 export { SourcesNotFoundError } from './sources/loadSources.ts';
+export type { AddedSource, RemovedSource, SourceInput } from './sources/admin.ts';
+export type { NewDocument } from './sources/library.ts';
+export { AddSourceError, terminalUser } from './sources/admin.ts';
+export type { GapReport } from './gaps/report.ts';
+export type { GapTopic } from './gaps/groupGaps.ts';
+export { FetchError } from './sources/fetch/fetchDocument.ts';
+export { SourceError } from './sources/parseSource.ts';
+export { UnknownSourceError } from './sources/library.ts';
 
 /** What the engine reports while it works, for a front end to put in words. */
 export type EngineEvent =
@@ -51,9 +63,16 @@ export interface ReindexRequest {
  * complete; questions asked meanwhile are answered from the previous one.
  */
 export interface Docent {
-  ask(question: string, options?: AskOptions): Promise<Answer>;
+  /** Declined and low-confidence first answers go to GAPS_LOG, with the front end's (hashed) `asker`. */
+  ask(question: string, options?: AskOptions & { readonly asker?: string }): Promise<Answer>;
   sources(): { sources: IndexedSource[]; builtAt?: string };
   reindex(options?: ReindexRequest): Promise<ReindexSummary>;
+  /** Adds an article (a file or a public web page) to the sources folder and indexes it; `who` goes to the audit log. */
+  addSource(input: SourceInput, who: string): Promise<AddedSource>;
+  /** Moves an article to the sources folder's `.removed/` and re-indexes; `who` goes to the audit log. */
+  removeSource(id: string, who: string): Promise<RemovedSource>;
+  /** What the sources missed since `since`: unanswered questions grouped by topic, and "Not helpful" votes. */
+  gaps(since: Date): Promise<GapReport>;
   close(): Promise<void>;
 }
 
@@ -120,6 +139,8 @@ export interface DocentOptions {
    * answered promptly meanwhile (the bot sets this; a one-shot CLI run does not need it).
    */
   readonly indexOffThread?: boolean;
+  /** How `addSource` reaches the web; tests hand in one that records instead of connecting. */
+  readonly network?: FetchNetwork;
 }
 
 export async function openDocent(config: EngineConfig, hooks: DocentHooks = {}, embedder?: Embedder, options: DocentOptions = {}): Promise<Docent> {
@@ -179,6 +200,13 @@ export async function openDocent(config: EngineConfig, hooks: DocentHooks = {}, 
     return serving;
   }
 
+  const adminDeps = {
+    config,
+    network: options.network ?? systemNetwork,
+    reindex: () => runReindex(),
+    indexed: () => serving?.manifest.sources ?? [],
+  };
+
   try {
     const state = await reload();
     if (state !== 'loaded') {
@@ -198,15 +226,24 @@ export async function openDocent(config: EngineConfig, hooks: DocentHooks = {}, 
       const index = await current();
       const [vector] = await model.embed([question]);
       const result = await search(index, question, vector!, fitted.ranking);
-      return composeAnswer(question, result, index.sources, {
+      const answer = composeAnswer(question, result, index.sources, {
         maxQuotes: config.MAX_QUOTES,
         maxQuoteChars: config.MAX_QUOTE_CHARS,
         offset: options.offset,
         decision: fitted.decision,
       });
+      const outcome = !answer.answered ? 'declined' : answer.confidence === 'low' ? 'low' : undefined;
+      if (outcome !== undefined && (options.offset ?? 0) === 0) {
+        const gap = { at: new Date().toISOString(), question, outcome, bestScore: Number((result.ranked[0]?.score ?? 0).toFixed(4)) } as const;
+        await appendGap(config.GAPS_LOG, options.asker ? { ...gap, asker: options.asker } : gap);
+      }
+      return answer;
     },
     sources: () => ({ sources: serving?.manifest.sources ?? [], builtAt: serving?.manifest.builtAt }),
     reindex: runReindex,
+    addSource: (input, who) => addSource(input, who, adminDeps),
+    removeSource: (id, who) => removeSource(id, who, adminDeps),
+    gaps: (since) => gapReport({ gapsLog: config.GAPS_LOG, feedbackLog: config.FEEDBACK_LOG, embed: (texts) => model.embed(texts) }, since),
     async close() {
       await serving?.close();
       await store.close();

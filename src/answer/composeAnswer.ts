@@ -1,6 +1,8 @@
 import type { IndexedSource } from '../index/manifest.ts';
 import type { SearchResult } from '../retrieval/search.ts';
+import { pageAt } from '../sources/pages.ts';
 import { decide, evidenceOf, type DecisionModels } from './decide.ts';
+import { quoteLink } from './links.ts';
 import { trimQuote, withEllipses } from './trimQuote.ts';
 import type { Answer, Quote } from './types.ts';
 
@@ -35,6 +37,9 @@ export function quotesFor(result: SearchResult, sources: ReadonlyMap<string, Ind
   const quotes = page.map(({ sentence, score }): Quote => {
     const source = sources.get(sentence.sourceId);
     const span = trimQuote(sentence.text, options.maxQuoteChars, result.queryTerms);
+    const start = sentence.start + span.start;
+    const page = pageAt(source?.pageStarts, start);
+    const link = source?.url ? quoteLink(source.url, sentence.text.slice(span.start, span.end), page) : undefined;
     return {
       text: withEllipses(sentence.text, span),
       source: {
@@ -42,10 +47,14 @@ export function quotesFor(result: SearchResult, sources: ReadonlyMap<string, Ind
         title: source?.title ?? sentence.sourceId,
         path: source?.path ?? sentence.sourceId,
         ...(source?.date ? { date: source.date } : {}),
+        ...(source?.url ? { url: source.url } : {}),
+        ...(source?.original ? { original: source.original } : {}),
       },
-      start: sentence.start + span.start,
+      start,
       end: sentence.start + span.end,
       line: sentence.line + countNewlines(sentence.text, span.start),
+      ...(page !== undefined ? { page } : {}),
+      ...(link !== undefined ? { link } : {}),
       score: Number(score.toFixed(6)),
     };
   });

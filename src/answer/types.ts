@@ -1,11 +1,27 @@
 /** A verbatim excerpt: `text`, less any leading/trailing `…`, is exactly `file.slice(start, end)`. */
 export interface Quote {
   readonly text: string;
-  readonly source: { readonly id: string; readonly title: string; readonly path: string; readonly date?: string };
+  readonly source: {
+    readonly id: string;
+    readonly title: string;
+    /** The file the offsets point into: the article, or the Markdown Docent stored for a converted one. */
+    readonly path: string;
+    readonly date?: string;
+    readonly url?: string;
+    /** For a converted web page, PDF or Word file: that file. */
+    readonly original?: string;
+  };
   readonly start: number;
   readonly end: number;
   /** 1-based line of the source file where the quote starts. */
   readonly line: number;
+  /** For a PDF: the page the quote starts on. */
+  readonly page?: number;
+  /**
+   * Where a reader can open the article at the quote, when the source has a `url`: for a web page,
+   * with a text fragment that scrolls to and highlights the quote; for a PDF, at its page.
+   */
+  readonly link?: string;
   /** Retrieval score; higher is better, comparable only within one answer. */
   readonly score: number;
 }

@@ -46,7 +46,7 @@ for (let copy = 0; copy < options.copies; copy++) {
   await mkdir(path.join(sourcesDir, `copy-${copy}`), { recursive: true });
   await cp(options.articles, path.join(sourcesDir, `copy-${copy}`), { recursive: true });
 }
-const config = cliConfig({ SOURCES_DIR: sourcesDir, INDEX_DIR: path.join(work, 'index') });
+const config = cliConfig({ SOURCES_DIR: sourcesDir, INDEX_DIR: path.join(work, 'index'), GAPS_LOG: path.join(work, 'gaps.jsonl') });
 
 let began = performance.now();
 const embedder = await embedderFor(config, stderrEvents);

@@ -44,6 +44,8 @@ const MENTION_START_AT_END = /<@!\s*$/;
 const BLOCK_LINE = /^[ \t]*(?:#{1,6}[ \t]|[-*+][ \t]|\d+[.)][ \t])/;
 const HEADING_LINE = /^[ \t]*#{1,6}[ \t]/;
 const QUOTE_LINE = /^[ \t]*>/;
+/** An HTML comment on its own (a converted PDF's page marker): invisible in Markdown, so never quoted. */
+const COMMENT_BLOCK = /^<!--[\s\S]*?-->$/;
 
 /** The whole line of `text` that contains `offset`. */
 function lineAt(text: string, offset: number): string {
@@ -77,7 +79,7 @@ function blockSpans(text: string, paragraph: Span): Span[] {
   }
   blocks.push({ start: blockStart, end: paragraph.end });
   // Headings name a topic but answer nothing; quoting one would cite a title as if it were a fact.
-  const prose = blocks.filter((block) => !HEADING_LINE.test(lineAt(text, block.start)));
+  const prose = blocks.filter((block) => !HEADING_LINE.test(lineAt(text, block.start)) && !COMMENT_BLOCK.test(text.slice(block.start, block.end).trim()));
   // Each block loses its own leading marker ("- ", "1. "), which the segmenter would otherwise split off.
   return prose.map((block) => trimSpan(text, block)).filter((block) => block.end > block.start);
 }

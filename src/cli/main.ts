@@ -1,11 +1,14 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Command } from 'commander';
 import { ConfigError } from '../config/load.ts';
-import { embedderFor, openDocent, readIndexManifest, reindexWithConfig } from '../docent.ts';
+import type { EngineConfig } from '../config/schema.ts';
+import { type Docent, embedderFor, openDocent, readIndexManifest, reindexWithConfig, terminalUser } from '../docent.ts';
 import { cliConfig, stderrEvents, stderrLog } from './context.ts';
 import { engineErrorText } from '../wording/engine.ts';
 import { problemsText, summaryText } from '../wording/reindexSummary.ts';
-import { answerJson, answerText, printable } from './format.ts';
+import { addedText, answerJson, answerText, gapsText, printable } from './format.ts';
 import { progressRenderer } from './progress.ts';
 
 const program = new Command('docent').description('Answers questions with verbatim, cited quotes from the articles in sources/.').showHelpAfterError();
@@ -85,6 +88,74 @@ program
       );
     }
   });
+
+program
+  .command('add')
+  .description('Add an article (a .md, .txt, .html, .pdf or .docx file, or a public web page) to the sources and index it')
+  .argument('<file-or-url>', 'a file, or an http(s) address')
+  .option('--sources <dir>', 'folder of source articles (SOURCES_DIR)')
+  .option('--index <dir>', 'index folder (INDEX_DIR)')
+  .action(async (target: string, options: { sources?: string; index?: string }) => {
+    const config = cliConfig({ SOURCES_DIR: options.sources, INDEX_DIR: options.index });
+    const input = /^https?:\/\//i.test(target) ? { url: target } : { file: { name: path.basename(target), bytes: await readSourceFile(target) } };
+    await withDocent(config, async (docent) => {
+      const { source, sample } = await docent.addSource(input, terminalUser());
+      process.stdout.write(`${addedText(source, sample)}\n`);
+    });
+  });
+
+program
+  .command('remove')
+  .description('Move an article out of the sources (into .removed/, nothing is deleted) and re-index')
+  .argument('<id>', 'the source id, as `docent sources` lists it (its path under the sources folder)')
+  .option('--sources <dir>', 'folder of source articles (SOURCES_DIR)')
+  .option('--index <dir>', 'index folder (INDEX_DIR)')
+  .action(async (id: string, options: { sources?: string; index?: string }) => {
+    const config = cliConfig({ SOURCES_DIR: options.sources, INDEX_DIR: options.index });
+    await withDocent(config, async (docent) => {
+      const { source, movedTo } = await docent.removeSource(id, terminalUser());
+      process.stdout.write(`Removed ${printable(source?.title ?? id)} (${id}); the file is kept as ${movedTo}.\n`);
+    });
+  });
+
+program
+  .command('gaps')
+  .description('What the sources miss: unanswered questions grouped by topic, and "Not helpful" votes')
+  .option('--days <n>', 'how far back to look', '30')
+  .option('--index <dir>', 'index folder (INDEX_DIR)')
+  .option('--json', 'print JSON', false)
+  .action(async (options: { days: string; index?: string; json: boolean }) => {
+    const days = Number(options.days);
+    if (!Number.isInteger(days) || days < 1) throw new UsageError(`--days must be a whole number of days, got "${options.days}"`);
+    const config = cliConfig({ INDEX_DIR: options.index });
+    await withDocent(config, async (docent) => {
+      const report = await docent.gaps(new Date(Date.now() - days * 86_400_000));
+      process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${gapsText(report, days)}\n`);
+    });
+  });
+
+/** Opens the engine (building the index first if there is none) for one command, and closes it after. */
+async function withDocent(config: EngineConfig, work: (docent: Docent) => Promise<void>): Promise<void> {
+  const progress = progressRenderer();
+  const docent = await openDocent(config, { onEvent: stderrEvents, onProgress: progress.onProgress });
+  progress.stop();
+  try {
+    await work(docent);
+  } finally {
+    await docent.close();
+  }
+}
+
+async function readSourceFile(file: string): Promise<Uint8Array> {
+  try {
+    return await readFile(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      code === 'ENOENT' ? `${file} does not exist` : code === 'EISDIR' ? `${file} is a folder; give one file` : `${file} cannot be read (${code})`,
+    );
+  }
+}
 
 /** A mistake in how the command was called: shown without a stack trace. */
 class UsageError extends Error {}

@@ -53,6 +53,29 @@ export const engineConfigSchema = z.object({
     .min(0, 'CHUNK_OVERLAP_SENTENCES must be 0 or more')
     .max(5, 'CHUNK_OVERLAP_SENTENCES must be at most 5')
     .default(1),
+  /** Append-only JSON-lines file where "Helpful" / "Not helpful" votes are recorded (the bot writes it; `docent gaps` reads it). */
+  FEEDBACK_LOG: z.string().min(1, 'FEEDBACK_LOG must name a file').default('data/feedback.jsonl'),
+  /** Append-only JSON-lines file of declined and low-confidence questions, for `/gaps` and `docent gaps`. */
+  GAPS_LOG: z.string().min(1, 'GAPS_LOG must name a file').default('data/gaps.jsonl'),
+  /** Append-only JSON-lines file of every source added or removed (who, when, what, result). */
+  AUDIT_LOG: z.string().min(1, 'AUDIT_LOG must name a file').default('data/audit.jsonl'),
+  /** How long fetching a URL given to `add` may take, in milliseconds. */
+  FETCH_TIMEOUT_MS: positiveInt('FETCH_TIMEOUT_MS', 600_000).default(15_000),
+  /** Redirects followed when fetching a URL; each one is checked like the URL itself. */
+  FETCH_MAX_REDIRECTS: z.coerce
+    .number({ invalid_type_error: 'FETCH_MAX_REDIRECTS must be a whole number' })
+    .int('FETCH_MAX_REDIRECTS must be a whole number')
+    .min(0, 'FETCH_MAX_REDIRECTS must be 0 or more')
+    .max(20, 'FETCH_MAX_REDIRECTS must be at most 20')
+    .default(5),
+  /**
+   * For tests only: lets `add` fetch from 127.0.0.1 / ::1, where tests serve their pages. Every
+   * other non-public address stays refused; never set this where the bot serves a team.
+   */
+  ALLOW_LOOPBACK_URLS: z
+    .enum(['true', 'false'], { errorMap: () => ({ message: 'ALLOW_LOOPBACK_URLS must be true or false' }) })
+    .default('false')
+    .transform((value) => value === 'true'),
   /** Quotes in one answer. */
   MAX_QUOTES: positiveInt('MAX_QUOTES', 10).default(3),
   /** Longest quote, in characters; longer sentences are trimmed around their most relevant words. */

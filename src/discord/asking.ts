@@ -1,5 +1,6 @@
 import type { APIEmbed, ActionRowBuilder, ButtonBuilder } from 'discord.js';
 import type { BotContext } from './context.ts';
+import { hashUserId } from './feedback.ts';
 import { answerButtons, renderAnswer } from './render.ts';
 
 /** Every message Docent sends carries this: source text must never ping anyone. */
@@ -59,9 +60,13 @@ export function overRateLimit(context: BotContext, userId: string): string | und
 
 export const BUSY = 'Docent is busy answering other questions right now. Please try again in a moment.';
 
-/** The answer to `question` starting after `shown` quotes, as a Discord message with its buttons. */
-export async function answerReply(context: BotContext, question: string, shown = 0): Promise<AnswerReply> {
-  const answer = await context.docent.ask(question, { offset: shown });
+/**
+ * The answer to `question` starting after `shown` quotes, as a Discord message with its buttons.
+ * `askerId` goes to the gaps log hashed, as in the feedback log, if the sources miss the question.
+ */
+export async function answerReply(context: BotContext, question: string, shown = 0, askerId?: string): Promise<AnswerReply> {
+  const asker = askerId === undefined ? undefined : hashUserId(askerId, context.config.DISCORD_CLIENT_ID);
+  const answer = await context.docent.ask(question, { offset: shown, ...(asker ? { asker } : {}) });
   const rendered = renderAnswer(answer, shown + 1);
   if (!answer.answered || answer.quotes.length === 0) {
     return { content: rendered.content, embeds: [], components: [], allowedMentions: NO_MENTIONS };

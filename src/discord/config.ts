@@ -56,8 +56,6 @@ export const botConfigSchema = engineConfigSchema.extend({
   MAX_WAITING_QUESTIONS: positiveInt('MAX_WAITING_QUESTIONS', 100_000).default(200),
   /** Longest question accepted, in characters. */
   MAX_QUESTION_CHARS: positiveInt('MAX_QUESTION_CHARS', 2000).default(300),
-  /** Append-only JSON-lines file where "Helpful" / "Not helpful" votes are recorded. */
-  FEEDBACK_LOG: z.string().min(1, 'FEEDBACK_LOG must name a file').default('data/feedback.jsonl'),
   /** Rewritten every 30 s while the bot is connected to Discord, for a health check to read its age. */
   HEALTH_FILE: z.string().min(1, 'HEALTH_FILE must name a file').default('data/health.json'),
   /** How often /reindex edits its reply with progress, in milliseconds. */

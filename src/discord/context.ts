@@ -1,4 +1,10 @@
-import type { ChatInputCommandInteraction, SharedSlashCommand } from 'discord.js';
+import type {
+  AutocompleteInteraction,
+  ChatInputCommandInteraction,
+  ContextMenuCommandBuilder,
+  MessageContextMenuCommandInteraction,
+  SharedSlashCommand,
+} from 'discord.js';
 import type { Logger } from 'pino';
 import type { Docent } from '../docent.ts';
 import { AnswerStore } from './answerStore.ts';
@@ -10,7 +16,10 @@ import { ReindexJob } from './reindexJob.ts';
 /** Everything a command handler may use; built once at start-up and handed in, so tests can build their own. */
 export interface BotContext {
   readonly docent: Docent;
-  readonly config: Pick<BotConfig, 'ADMIN_ROLE_IDS' | 'MAX_QUESTION_CHARS' | 'REINDEX_PROGRESS_MS'>;
+  readonly config: Pick<
+    BotConfig,
+    'ADMIN_ROLE_IDS' | 'MAX_QUESTION_CHARS' | 'REINDEX_PROGRESS_MS' | 'MAX_SOURCE_BYTES' | 'FETCH_TIMEOUT_MS' | 'DISCORD_CLIENT_ID'
+  >;
   readonly logger: Logger;
   readonly limiter: RateLimiter;
   readonly queue: AnswerQueue;
@@ -38,4 +47,12 @@ export function createBotContext(docent: Docent, config: BotConfig, logger: Logg
 export interface SlashCommand {
   readonly data: SharedSlashCommand;
   execute(interaction: ChatInputCommandInteraction, context: BotContext): Promise<void>;
+  /** Suggestions for an option marked `setAutocomplete(true)`. */
+  autocomplete?(interaction: AutocompleteInteraction, context: BotContext): Promise<void>;
+}
+
+/** A command on a message's context menu (Apps → …). */
+export interface MessageCommand {
+  readonly data: ContextMenuCommandBuilder;
+  execute(interaction: MessageContextMenuCommandInteraction, context: BotContext): Promise<void>;
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { MessageFlags, type RepliableInteraction } from 'discord.js';
 import type { Logger } from 'pino';
 import { engineErrorText } from '../wording/engine.ts';
+import { AttachmentError } from './attachments.ts';
 
 /** Logs the full error under a new short id, which is all the user is shown. */
 export function logWithErrorId(logger: Logger, error: unknown, what: string): string {
@@ -16,7 +17,7 @@ export function logWithErrorId(logger: Logger, error: unknown, what: string): st
  */
 export async function reportError(interaction: RepliableInteraction, logger: Logger, error: unknown): Promise<string> {
   const errorId = logWithErrorId(logger, error, 'failed to handle an interaction');
-  const explained = engineErrorText(error);
+  const explained = error instanceof AttachmentError ? error.message : engineErrorText(error);
   const content = explained
     ? `${explained} (error id ${errorId})`
     : `Sorry, something went wrong (error id \`${errorId}\`). An admin can look it up in Docent's log.`;

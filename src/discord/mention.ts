@@ -29,7 +29,7 @@ export async function handleMention(message: Message, context: BotContext): Prom
     acknowledge: async () => {
       if ('sendTyping' in message.channel) await message.channel.sendTyping().catch(() => undefined);
     },
-    answer: async () => message.reply(await answerReply(context, question)),
+    answer: async () => message.reply(await answerReply(context, question, 0, message.author.id)),
     busy: () => message.reply({ content: BUSY, allowedMentions: NO_MENTIONS }),
   });
 }

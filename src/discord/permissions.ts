@@ -14,18 +14,18 @@ export function memberRoleIds(interaction: Interaction): string[] {
 }
 
 /**
- * /reindex is hidden from non-admins by its default member permissions, but server owners can
+ * /reindex and /gaps are hidden from non-admins by its default member permissions, but server owners can
  * override those, so it is checked again here: Manage Server, and one of ADMIN_ROLE_IDS when set.
  */
-export function checkAdmin(canManageServer: boolean, roleIds: readonly string[], adminRoleIds: readonly string[]): AdminCheck {
-  if (!canManageServer) return { allowed: false, reason: 'Only admins (Manage Server permission) can re-index.' };
+export function checkAdmin(canManageServer: boolean, roleIds: readonly string[], adminRoleIds: readonly string[], action = 're-index'): AdminCheck {
+  if (!canManageServer) return { allowed: false, reason: `Only admins (Manage Server permission) can ${action}.` };
   if (adminRoleIds.length > 0 && !roleIds.some((id) => adminRoleIds.includes(id))) {
-    return { allowed: false, reason: 'Only members with an admin role configured for Docent can re-index.' };
+    return { allowed: false, reason: `Only members with an admin role configured for Docent can ${action}.` };
   }
   return { allowed: true };
 }
 
-export function interactionIsAdmin(interaction: Interaction, adminRoleIds: readonly string[]): AdminCheck {
+export function interactionIsAdmin(interaction: Interaction, adminRoleIds: readonly string[], action?: string): AdminCheck {
   const canManage = interaction.inGuild() && (interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild) ?? false);
-  return checkAdmin(canManage, memberRoleIds(interaction), adminRoleIds);
+  return checkAdmin(canManage, memberRoleIds(interaction), adminRoleIds, action);
 }

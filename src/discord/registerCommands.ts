@@ -1,5 +1,5 @@
 import { REST, Routes, type RESTPostAPIApplicationCommandsJSONBody } from 'discord.js';
-import { commands } from './commands/index.ts';
+import { commands, messageCommands } from './commands/index.ts';
 
 export interface RegisterSettings {
   readonly DISCORD_TOKEN: string;
@@ -15,11 +15,13 @@ export interface RegisterSettings {
  * keeps its own check).
  */
 export function commandPayloads(maxQuestionChars: number): RESTPostAPIApplicationCommandsJSONBody[] {
-  return commands.map((command) => {
-    const json = command.data.toJSON();
-    const options = json.options?.map((option) => (option.name === 'question' && option.type === 3 ? { ...option, max_length: maxQuestionChars } : option));
-    return { ...json, ...(options ? { options } : {}) } as RESTPostAPIApplicationCommandsJSONBody;
-  });
+  return commands
+    .map((command) => {
+      const json = command.data.toJSON();
+      const options = json.options?.map((option) => (option.name === 'question' && option.type === 3 ? { ...option, max_length: maxQuestionChars } : option));
+      return { ...json, ...(options ? { options } : {}) } as RESTPostAPIApplicationCommandsJSONBody;
+    })
+    .concat(messageCommands.map((command) => command.data.toJSON()));
 }
 
 /** Registers the slash commands: to one server when DISCORD_GUILD_ID is set (instant), else globally. */

@@ -29,17 +29,26 @@ export function truncate(text: string, max: number): string {
 }
 
 /**
- * `**[n]** Title — \`path\`, line N` in at most `max` characters. The title is escaped; the path
- * sits in a code span (where nothing formats or pings), which truncation never leaves unclosed.
+ * `**[n]** [Title](link)` when the source has an address, so a click opens the article at the
+ * quote; otherwise `**[n]** Title — \`path\`, line N` (page N for a PDF), in at most `max`
+ * characters. The title is escaped; the path sits in a code span (where nothing formats or pings),
+ * which truncation never leaves unclosed.
  */
 function sourceLine(quote: Quote, n: number, max: number): string {
   const marker = `**[${n}]** `;
-  const line = `, line ${quote.line}`;
-  const path = quote.source.path.replace(/`/g, "'").replace(/@/g, '@\u200b');
+  const where = quote.page !== undefined ? `, page ${quote.page}` : `, line ${quote.line}`;
   const title = escapeText(quote.source.title);
-  const room = max - marker.length - ' — '.length - 2 - line.length;
+  if (quote.link) {
+    // A masked link ends at the first ")" or "]": both are escaped so neither cuts it short.
+    const target = quote.link.replace(/\)/g, '%29');
+    const room = max - marker.length - target.length - 4 - (quote.page !== undefined ? where.length : 0);
+    if (room >= 20) return `${marker}[${truncate(title, room).replace(/\]/g, '\\]')}](${target})${quote.page !== undefined ? where : ''}`;
+  }
+  const file = quote.page !== undefined ? (quote.source.original ?? quote.source.path) : quote.source.path;
+  const path = file.replace(/`/g, "'").replace(/@/g, '@\u200b');
+  const room = max - marker.length - ' — '.length - 2 - where.length;
   const pathRoom = Math.min(path.length, Math.max(Math.floor(room / 2), room - title.length));
-  return `${marker}${truncate(title, room - pathRoom)} — \`${truncate(path, pathRoom)}\`${line}`;
+  return `${marker}${truncate(title, room - pathRoom)} — \`${truncate(path, pathRoom)}\`${where}`;
 }
 
 /**

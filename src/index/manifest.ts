@@ -19,6 +19,10 @@ export interface IndexedSource {
   readonly date?: string;
   readonly outlet?: string;
   readonly url?: string;
+  /** For a converted web page, PDF or Word file: that file (`path` is the Markdown Docent stored for it). */
+  readonly original?: string;
+  /** For a converted PDF: where each page starts in the stored text. */
+  readonly pageStarts?: readonly number[];
   readonly hash: string;
   readonly chunks: number;
   readonly sentences: number;

@@ -136,6 +136,8 @@ function describe({ document, chunks, sentences }: DocumentRecords, indexedAt: s
     ...(document.date ? { date: document.date } : {}),
     ...(document.outlet ? { outlet: document.outlet } : {}),
     ...(document.url ? { url: document.url } : {}),
+    ...(document.original ? { original: document.original } : {}),
+    ...(document.pageStarts ? { pageStarts: document.pageStarts } : {}),
     hash: document.hash,
     chunks: chunks.length,
     sentences: sentences.length,

@@ -1,6 +1,7 @@
 import type { Dirent } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { convertToMarkdown, needsConversion } from './convert/index.ts';
 import { parseSource, SourceError } from './parseSource.ts';
 import type { LoadedSources, SourceDocument, SourceProblem } from './types.ts';
 
@@ -17,9 +18,28 @@ export interface LoadSourcesOptions {
   readonly readDirectory?: (dir: string) => Promise<Dirent[]>;
 }
 
+/**
+ * Where the Markdown converted from a web page, PDF or Word file in `dir` is stored: quotes are
+ * cut from it, so it is kept as a file anyone can open. The folder is hidden, so it is never read
+ * as a source itself.
+ */
+export const CONVERTED_FOLDER = '.converted';
+
+/** Writes the converted text only when it differs, through a temporary file, so a reader never sees half of it. */
+async function storeConverted(dir: string, id: string, markdown: string): Promise<string> {
+  const file = path.join(dir, CONVERTED_FOLDER, `${id}.md`);
+  const current = await readFile(file, 'utf8').catch(() => undefined);
+  if (current !== markdown) {
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(`${file}.tmp`, markdown);
+    await rename(`${file}.tmp`, file);
+  }
+  return file;
+}
+
 const listFolder = (dir: string) => readdir(dir, { withFileTypes: true });
 
-const SOURCE_EXTENSIONS = new Set(['.md', '.markdown', '.txt']);
+const SOURCE_EXTENSIONS = new Set(['.md', '.markdown', '.txt', '.html', '.htm', '.pdf', '.docx']);
 
 /**
  * The article files under `dir`, and the symbolic links among them that are not followed: a link
@@ -73,8 +93,9 @@ function displayPath(file: string): string {
 }
 
 /**
- * Reads every article under `dir`. A file that cannot be used is reported in `problems`
- * and skipped; it never stops the others from loading.
+ * Reads every article under `dir`. Web pages, PDFs and Word files are converted to Markdown first,
+ * stored under `.converted/`. A file that cannot be used is reported in `problems` and skipped; it
+ * never stops the others from loading.
  */
 export async function loadSources(dir: string, options: LoadSourcesOptions): Promise<LoadedSources> {
   const info = await stat(dir).catch(() => undefined);
@@ -96,7 +117,13 @@ export async function loadSources(dir: string, options: LoadSourcesOptions): Pro
       if (size > options.maxBytes) {
         throw new SourceError(`is ${size.toLocaleString('en')} bytes, over the ${options.maxBytes.toLocaleString('en')}-byte limit (MAX_SOURCE_BYTES)`);
       }
-      documents.push(parseSource({ id, path: shown, bytes: await readFile(file) }));
+      const bytes = await readFile(file);
+      if (needsConversion(file)) {
+        const stored = await storeConverted(dir, id, await convertToMarkdown(file, bytes));
+        documents.push({ ...parseSource({ id, path: displayPath(stored), bytes: await readFile(stored) }), original: shown });
+      } else {
+        documents.push(parseSource({ id, path: shown, bytes }));
+      }
     } catch (error) {
       if (!(error instanceof SourceError) && !isFsError(error)) throw error;
       problems.push({ id, path: shown, reason: error.message });

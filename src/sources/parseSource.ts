@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import matter from 'gray-matter';
+import { pageStarts } from './pages.ts';
 import type { SourceDocument } from './types.ts';
 
 /** Why a file was rejected; the message is shown to the admin as is. */
@@ -92,6 +93,7 @@ export function parseSource(raw: RawSource): SourceDocument {
   const bodyStart = afterBom.bodyStart + bom;
   const body = text.slice(bodyStart);
   if (body.trim() === '') throw new SourceError('is empty (no text after any front matter)');
+  const pages = pageStarts(text);
   return {
     id: raw.id,
     path: raw.path,
@@ -99,6 +101,7 @@ export function parseSource(raw: RawSource): SourceDocument {
     date: optionalString(data, 'date', text.slice(0, bodyStart)),
     outlet: optionalString(data, 'outlet'),
     url: optionalString(data, 'url'),
+    ...(pages.length > 0 ? { pageStarts: pages } : {}),
     text,
     bodyStart,
     hash: createHash('sha256').update(text).digest('hex'),

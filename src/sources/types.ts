@@ -8,6 +8,10 @@ export interface SourceDocument {
   readonly date?: string;
   readonly outlet?: string;
   readonly url?: string;
+  /** For a converted web page, PDF or Word file: that file, while `path` is the Markdown Docent stored for it. */
+  readonly original?: string;
+  /** For a converted PDF: where each page starts in `text`, page 1 first. */
+  readonly pageStarts?: readonly number[];
   /** The whole file as decoded and NFC-normalised; every offset in Docent points into this. */
   readonly text: string;
   /** Where the body starts, after any front matter. */

@@ -1,5 +1,16 @@
 /** The words for what the engine reports and the errors it raises, shared by the CLI and the bot. */
-import { IndexBusyError, IndexLocationError, IndexMismatchError, IndexWriteError, ModelLoadError, SourcesNotFoundError, type EngineEvent } from '../docent.ts';
+import {
+  AddSourceError,
+  FetchError,
+  IndexBusyError,
+  IndexLocationError,
+  IndexMismatchError,
+  IndexWriteError,
+  ModelLoadError,
+  SourcesNotFoundError,
+  UnknownSourceError,
+  type EngineEvent,
+} from '../docent.ts';
 
 export function engineEventText(event: EngineEvent): string {
   switch (event.kind) {
@@ -31,6 +42,8 @@ export function engineErrorText(error: unknown): string | undefined {
   if (error instanceof ModelLoadError) return `${error.setting} ${error.value}: ${error.reason}.`;
   // Already said in words: what failed to be written and that the index in use is unchanged.
   if (error instanceof IndexWriteError) return error.message;
+  // These name the file, address or id and say what is wrong with it.
+  if (error instanceof AddSourceError || error instanceof FetchError || error instanceof UnknownSourceError) return error.message;
   if (error instanceof SourcesNotFoundError) {
     return `Sources folder not found: ${error.dir} (set SOURCES_DIR or --sources to a folder of .md/.txt articles)`;
   }

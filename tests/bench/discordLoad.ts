@@ -45,6 +45,7 @@ const config = parseConfig(botConfigSchema, {
   INDEX_DIR: path.join(work, 'index'),
   MODEL_CACHE_DIR,
   FEEDBACK_LOG: path.join(work, 'feedback.jsonl'),
+  GAPS_LOG: path.join(work, 'gaps.jsonl'),
   HEALTH_FILE: path.join(work, 'health.json'),
   RATE_LIMIT_PER_MINUTE: '1000',
   LOG_LEVEL: 'warn',

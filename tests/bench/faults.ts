@@ -33,6 +33,7 @@ const config = parseConfig(engineConfigSchema, {
   INDEX_DIR: indexDir,
   MODEL_CACHE_DIR: defaultModelCacheDir(),
   MAX_SOURCE_BYTES: '200000',
+  GAPS_LOG: path.join(work, 'gaps.jsonl'),
 });
 
 let crashes = 0;

@@ -1,7 +1,9 @@
 // End to end: the REAL discord.js client, the REAL engine (local MiniLM model, Vectra index in a
 // temp folder) and the wire-level fake Discord. Assertions are on the exact payloads the bot sent.
 import { once } from 'node:events';
-import { cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,6 +20,7 @@ import { hashUserId } from '../../src/discord/feedback.ts';
 import { registerCommands } from '../../src/discord/registerCommands.ts';
 import { createLogger } from '../../src/discord/startup.ts';
 import { defaultModelCacheDir } from '../../src/embeddings/minilm/modelFolder.ts';
+import { pdfFixture } from '../fixtures/documents.ts';
 import { snowflake, startFakeDiscord, type FakeDiscord, type RecordedRequest } from './fake/fakeDiscord.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -61,6 +64,10 @@ beforeAll(async () => {
     INDEX_DIR: path.join(work, 'index'),
     MODEL_CACHE_DIR: defaultModelCacheDir(),
     FEEDBACK_LOG: path.join(work, 'data', 'feedback.jsonl'),
+    GAPS_LOG: path.join(work, 'data', 'gaps.jsonl'),
+    AUDIT_LOG: path.join(work, 'data', 'audit.jsonl'),
+    // Pages for /sources add are served on 127.0.0.1 by this test; nothing else is ever allowed.
+    ALLOW_LOOPBACK_URLS: 'true',
     REINDEX_PROGRESS_MS: '200',
     LOG_LEVEL: 'debug',
   });
@@ -69,6 +76,7 @@ beforeAll(async () => {
   const logger = createLogger(config.LOG_LEVEL, { write: (line: string) => void logLines.push(line) });
   engine = await openDocent(config, { onEvent: (event) => logger.info(engineEventText(event)) });
   const docent: Docent = {
+    ...engine,
     ask: (question, options) => {
       if (failNextAsk) {
         failNextAsk = false;
@@ -76,12 +84,10 @@ beforeAll(async () => {
       }
       return engine.ask(question, options);
     },
-    sources: () => engine.sources(),
     reindex: (options) => {
       reindexCalls.push(options);
       return engine.reindex(options);
     },
-    close: () => engine.close(),
   };
   context = createBotContext(docent, config, logger);
 
@@ -207,13 +213,13 @@ describe('Docent on (fake) Discord', () => {
     expect(client.user?.id).toBe(fake.botUser.id);
   });
 
-  it('registers /ask, /sources and /reindex, with /reindex limited to Manage Server', async () => {
+  it('registers /ask, /sources, /reindex, /gaps and "Ask Docent", with /reindex and /gaps limited to Manage Server', async () => {
     const count = await registerCommands({ ...config, DISCORD_GUILD_ID: fake.guild.id, DISCORD_API_URL: fake.apiUrl });
-    expect(count).toBe(3);
+    expect(count).toBe(5);
     const put = await fake.waitForRequest((r) => r.method === 'PUT' && r.path === `/applications/${fake.applicationId}/guilds/${fake.guild.id}/commands`);
     expect(put.status).toBe(200);
     const body = put.body as Array<Record<string, unknown>>;
-    expect(body.map((command) => command.name)).toEqual(['ask', 'sources', 'reindex']);
+    expect(body.map((command) => command.name)).toEqual(['ask', 'sources', 'reindex', 'gaps', 'Ask Docent']);
     expect(body[0]).toMatchObject({
       name: 'ask',
       options: [
@@ -223,7 +229,10 @@ describe('Docent on (fake) Discord', () => {
     });
     expect(body[0]!.default_member_permissions).toBeUndefined();
     expect(body[2]).toMatchObject({ name: 'reindex', default_member_permissions: '32', contexts: [0] });
-    expect(fake.guildCommands().map((command) => command.name)).toEqual(['ask', 'sources', 'reindex']);
+    expect(body[3]).toMatchObject({ name: 'gaps', default_member_permissions: '32', contexts: [0] });
+    expect(body[4]).toMatchObject({ name: 'Ask Docent', type: 3, contexts: [0] });
+    expect((body[1]!.options as { name: string; type: number }[]).map((option) => `${option.name}:${option.type}`)).toEqual(['list:1', 'add:1', 'remove:1']);
+    expect(fake.guildCommands().map((command) => command.name)).toEqual(['ask', 'sources', 'reindex', 'gaps', 'Ask Docent']);
   });
 
   let answered: { payload: { id: string; token: string }; body: MessageBody; messageId: string; userId: string };
@@ -296,7 +305,7 @@ describe('Docent on (fake) Discord', () => {
   });
 
   it('lists the sources with /sources, ephemerally', async () => {
-    const payload = fake.slashCommand({ name: 'sources', user: newUser('lister') });
+    const payload = fake.slashCommand({ name: 'sources', options: [{ type: 1, name: 'list' }], user: newUser('lister') });
     fake.dispatchInteraction(payload);
     const body = callbackBody(await callbackOf(payload));
     expect(body.type).toBe(4);
@@ -564,6 +573,161 @@ describe('Docent on (fake) Discord', () => {
     expectVerbatim(quotes);
     expect(quotes[0]).toMatchObject({ path: 'sources/002_Andes.md', title: 'Andes' });
     expect(quotes.some((quote) => quote.text.includes('Mount Aconcagua, rises to an elevation of about 6,961 m'))).toBe(true);
+  });
+
+  describe('admins manage sources from Discord', () => {
+    let cdn: Server;
+    let cdnUrl: string;
+    const pdfBytes = pdfFixture();
+    beforeAll(async () => {
+      const page = await readFile(path.join(REPO_ROOT, 'tests', 'fixtures', 'article.html'));
+      const pdf = await pdfBytes;
+      // Stands in for Discord's CDN (attachments) and for a public web server (urls), on 127.0.0.1.
+      cdn = createServer((request, response) => {
+        if (request.url === '/attachments/field-report.pdf') response.writeHead(200, { 'content-type': 'application/pdf' }).end(pdf);
+        else if (request.url === '/news/bridge') response.writeHead(200, { 'content-type': 'text/html' }).end(page);
+        else response.writeHead(404).end();
+      });
+      await new Promise<void>((resolve) => cdn.listen(0, '127.0.0.1', resolve));
+      cdnUrl = `http://127.0.0.1:${(cdn.address() as AddressInfo).port}`;
+    });
+    afterAll(() => new Promise((resolve) => cdn.close(resolve)));
+
+    const admin = () => ({ user: newUser('admin'), roles: [fake.guild.adminRoleId] });
+
+    function sourcesAdd(
+      options: { file?: { name: string; size: number }; url?: string },
+      who: ReturnType<typeof admin> | { user: { username: string; id: string } },
+    ) {
+      const attachmentId = snowflake();
+      const payload = fake.slashCommand({
+        name: 'sources',
+        options: [
+          {
+            type: 1,
+            name: 'add',
+            options: [
+              ...(options.file ? [{ type: 11, name: 'file', value: attachmentId }] : []),
+              ...(options.url ? [{ type: 3, name: 'url', value: options.url }] : []),
+            ],
+          },
+        ],
+        ...who,
+      });
+      if (options.file) {
+        const url = `${cdnUrl}/attachments/${options.file.name}`;
+        Object.assign(payload.data, {
+          resolved: {
+            attachments: {
+              [attachmentId]: { id: attachmentId, filename: options.file.name, size: options.file.size, url, proxy_url: url, content_type: 'application/pdf' },
+            },
+          },
+        });
+      }
+      fake.dispatchInteraction(payload);
+      return payload;
+    }
+
+    it('adds an attached PDF for an admin: title, chunk count and a sample sentence; answers cite its page', async () => {
+      const payload = sourcesAdd({ file: { name: 'field-report.pdf', size: (await pdfBytes).byteLength } }, admin());
+      expect(callbackBody(await callbackOf(payload))).toMatchObject({ type: 5, data: { flags: MessageFlags.Ephemeral } });
+      const reply = bodyOf(await originalEditOf(payload));
+      expect(reply.content).toMatch(/^Added \*\*Quarterly Field Report\*\* as `quarterly-field-report\.md`: [1-9]\d* chunks, [1-9]\d* sentences\./);
+      expect(reply.content).toMatch(/^> .*The survey team mapped forty wells in the northern valley\.$/m);
+      expect(readFileSync(path.join(work, 'sources', 'quarterly-field-report.md'), 'utf8')).toContain('<!-- page 2 -->');
+
+      const question = await ask('Who led the drilling crew through the winter?');
+      const citation = bodyOf(await originalEditOf(question)).embeds![0]!.fields![0]!.value.split('\n')[0];
+      expect(citation).toBe('**[1]** Quarterly Field Report — `sources/quarterly-field-report.md`, page 2');
+    });
+
+    it('adds a web page by url, and cites it with a link that opens the article at the quote', async () => {
+      const payload = sourcesAdd({ url: `${cdnUrl}/news/bridge` }, admin());
+      expect(bodyOf(await originalEditOf(payload)).content).toMatch(/^Added \*\*Harbour Bridge Repairs Finish Early\*\*/);
+      const question = await ask('How much did the bridge repairs cost?');
+      const citation = bodyOf(await originalEditOf(question)).embeds![0]!.fields![0]!.value.split('\n')[0];
+      expect(citation).toBe(
+        '**[1]** [Harbour Bridge Repairs Finish Early](https://news.example.org/2025/03/harbour-bridge-repairs#:~:text=The%20project%20cost%2048%20million%20euros%2C,than%20the%20budget%20set%20in%202023.)',
+      );
+    });
+
+    it('refuses members, a private address, and a file and a url together, each in words', async () => {
+      const member = sourcesAdd({ url: `${cdnUrl}/news/bridge` }, { user: newUser('member') });
+      expect(callbackBody(await callbackOf(member)).data?.content).toBe('Only admins (Manage Server permission) can add sources.');
+      const both = sourcesAdd({ file: { name: 'field-report.pdf', size: 10 }, url: `${cdnUrl}/x` }, admin());
+      expect(callbackBody(await callbackOf(both)).data?.content).toBe('Give either a `file` or a `url`, not both and not neither.');
+      const internal = sourcesAdd({ url: 'http://10.0.0.8/wiki' }, admin());
+      const told = await followUpOf(internal);
+      expect(bodyOf(told).content).toMatch(
+        /^10\.0\.0\.8 points at 10\.0\.0\.8, which is not a public internet address; Docent only fetches public pages \(error id [0-9a-f]{8}\)$/,
+      );
+    });
+
+    it('suggests titles while typing, and removes the chosen article into .removed/', async () => {
+      const typing = fake.slashCommand({
+        name: 'sources',
+        options: [{ type: 1, name: 'remove', options: [{ type: 3, name: 'source', value: 'harb', focused: true }] }],
+        ...admin(),
+      });
+      fake.dispatchInteraction({ ...typing, type: 4 } as unknown as Parameters<FakeDiscord['dispatchInteraction']>[0]);
+      expect(callbackBody(await callbackOf(typing))).toEqual({
+        type: 8,
+        data: {
+          choices: [{ name: 'Harbour Bridge Repairs Finish Early (harbour-bridge-repairs-finish-early.md)', value: 'harbour-bridge-repairs-finish-early.md' }],
+        },
+      });
+
+      const payload = fake.slashCommand({
+        name: 'sources',
+        options: [{ type: 1, name: 'remove', options: [{ type: 3, name: 'source', value: 'harbour-bridge-repairs-finish-early.md' }] }],
+        ...admin(),
+      });
+      fake.dispatchInteraction(payload);
+      expect(bodyOf(await originalEditOf(payload)).content).toMatch(/^Removed \*\*Harbour Bridge Repairs Finish Early\*\*\. Its file is kept/);
+      expect(context.docent.sources().sources.map((source) => source.id)).not.toContain('harbour-bridge-repairs-finish-early.md');
+      const removed = await readdir(path.join(work, 'sources', '.removed'));
+      expect(removed).toEqual([expect.stringMatching(/-harbour-bridge-repairs-finish-early\.md$/)]);
+      const audit = (await readFile(config.AUDIT_LOG, 'utf8'))
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+      expect(audit.map((entry) => `${entry.action} ${entry.result}`)).toEqual(['add ok', 'add ok', 'add refused', 'remove ok']);
+      expect(audit[0].who).toMatch(/^discord:\d+ \(admin\d+\)$/);
+    });
+
+    it('answers "Ask Docent" on a message privately, from the message text', async () => {
+      const asker = newUser('context');
+      const target = fake.messageCreate({ content: 'Who led the talks in Istanbul?', author: newUser('poster') });
+      const base = fake.slashCommand({ name: 'Ask Docent', user: asker });
+      const payload = {
+        ...base,
+        data: { id: base.data.id, name: 'Ask Docent', type: 3, target_id: target.id, resolved: { messages: { [target.id]: target } } },
+      } as unknown as Parameters<FakeDiscord['dispatchInteraction']>[0];
+      fake.dispatchInteraction(payload);
+      expect(callbackBody(await callbackOf(base))).toMatchObject({ type: 5, data: { flags: MessageFlags.Ephemeral } });
+      const quotes = quotesOf(bodyOf(await originalEditOf(base)).embeds![0]!);
+      expect(quotes[0]!.text).toContain('Darchiev');
+    });
+
+    it('shows admins the unanswered topics with /gaps, grouping phrasings; members are refused', async () => {
+      for (const question of ['How do I book a meeting room?', 'How can I reserve a conference room?', 'room booking for meetings']) {
+        await originalEditOf(await ask(question));
+      }
+      const payload = fake.slashCommand({ name: 'gaps', options: { days: 7 }, ...admin() });
+      fake.dispatchInteraction(payload);
+      const content = bodyOf(await originalEditOf(payload)).content ?? '';
+      expect(content).toMatch(/^\*\*What the sources missed in the last 7 day\(s\)\*\*/);
+      expect(content).toMatch(/\*\*3×\*\* (How do I book a meeting room\?|How can I reserve a conference room\?|room booking for meetings) \(also asked as: /);
+      const gaps = (await readFile(config.GAPS_LOG, 'utf8'))
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+      expect(gaps.at(-1).asker).toMatch(/^[0-9a-f]{16}$/);
+
+      const member = fake.slashCommand({ name: 'gaps', user: newUser('member') });
+      fake.dispatchInteraction(member);
+      expect(callbackBody(await callbackOf(member)).data?.content).toBe('Only admins (Manage Server permission) can see the gaps.');
+    });
   });
 
   it('never logs the token, and discord.js raised no client errors', () => {

@@ -59,6 +59,7 @@ it('stops the bot within 10 s of SIGTERM to npm start, with nothing left running
       INDEX_DIR: path.join(work, 'index'),
       MODEL_CACHE_DIR: defaultModelCacheDir(),
       FEEDBACK_LOG: path.join(work, 'feedback.jsonl'),
+      GAPS_LOG: path.join(work, 'gaps.jsonl'),
       HEALTH_FILE: path.join(work, 'health.json'),
       LOG_LEVEL: 'info',
     }),

@@ -1,17 +1,16 @@
 /** Answers over the real `sources/`, with the real model and a real Vectra index in a temp folder. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Answer } from '../../src/answer/types.ts';
-import { engineConfigSchema } from '../../src/config/schema.ts';
 import { openDocent, type Docent } from '../../src/docent.ts';
 import type { Embedder } from '../../src/embeddings/embedder.ts';
-import { expectExactQuotes, loadTestEmbedder, MODEL_CACHE_DIR, removeTempDirs, tempDir } from './helpers.ts';
+import { expectExactQuotes, loadTestEmbedder, removeTempDirs, tempDir, testConfig } from './helpers.ts';
 
 let embedder: Embedder;
 let docent: Docent;
 
 beforeAll(async () => {
   embedder = await loadTestEmbedder();
-  const config = engineConfigSchema.parse({ SOURCES_DIR: 'sources', INDEX_DIR: tempDir('answers-index'), MODEL_CACHE_DIR });
+  const config = testConfig('sources', tempDir('answers-index'));
   docent = await openDocent(config, {}, embedder);
 });
 

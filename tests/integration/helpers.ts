@@ -37,8 +37,14 @@ export function loadTestEmbedder(): Promise<Embedder> {
   return loadEmbedder({ modelId: DEFAULT_MODEL_ID, cacheDir: MODEL_CACHE_DIR, batchSize: 32 });
 }
 
+/** Logs the engine appends to (unanswered questions, source changes), kept out of the working copy. */
+const logs = () => {
+  const dir = tempDir('logs');
+  return { GAPS_LOG: path.join(dir, 'gaps.jsonl'), AUDIT_LOG: path.join(dir, 'audit.jsonl'), FEEDBACK_LOG: path.join(dir, 'feedback.jsonl') };
+};
+
 export function testConfig(sourcesDir: string, indexDir: string, extra: Record<string, string> = {}): EngineConfig {
-  return engineConfigSchema.parse({ SOURCES_DIR: sourcesDir, INDEX_DIR: indexDir, MODEL_CACHE_DIR, ...extra });
+  return engineConfigSchema.parse({ SOURCES_DIR: sourcesDir, INDEX_DIR: indexDir, MODEL_CACHE_DIR, ...logs(), ...extra });
 }
 
 /** A temp sources folder holding copies of the two seed articles. */
@@ -110,6 +116,7 @@ export function cliEnv(overrides: Record<string, string> = {}): NodeJS.ProcessEn
     MAX_QUOTE_CHARS: String(MAX_QUOTE_CHARS),
     CHUNK_OVERLAP_SENTENCES: '1',
     NO_COLOR: '1',
+    ...logs(),
     ...overrides,
   };
 }

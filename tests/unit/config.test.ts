@@ -24,6 +24,12 @@ describe('engine configuration', () => {
       EMBED_BATCH_SIZE: 32,
       MAX_SOURCE_BYTES: 5_000_000,
       CHUNK_OVERLAP_SENTENCES: 1,
+      FEEDBACK_LOG: 'data/feedback.jsonl',
+      GAPS_LOG: 'data/gaps.jsonl',
+      AUDIT_LOG: 'data/audit.jsonl',
+      FETCH_TIMEOUT_MS: 15_000,
+      FETCH_MAX_REDIRECTS: 5,
+      ALLOW_LOOPBACK_URLS: false,
       MAX_QUOTES: 3,
       MAX_QUOTE_CHARS: 400,
     });

@@ -19,7 +19,7 @@ export const ask: SlashCommand = {
     }
     await inTurn(context, interaction.user.id, {
       acknowledge: () => interaction.deferReply(isPrivate ? { flags: MessageFlags.Ephemeral } : {}),
-      answer: async () => interaction.editReply(await answerReply(context, question)),
+      answer: async () => interaction.editReply(await answerReply(context, question, 0, interaction.user.id)),
       busy: () => interaction.reply({ content: BUSY, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } }),
     });
   },
