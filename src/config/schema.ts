@@ -13,7 +13,7 @@ export const positiveInt = (name: string, max: number) =>
  * This schema is the reference documentation: `.env.example` mirrors it.
  */
 export const engineConfigSchema = z.object({
-  /** Folder of source articles (.md / .txt with optional YAML front matter). */
+  /** Folder of source articles: .md / .txt with optional YAML front matter, and .html, .pdf and .docx files, converted to Markdown. */
   SOURCES_DIR: z.string().min(1, 'SOURCES_DIR must name a folder').default('sources'),
   /** Folder holding the generated Vectra index and its manifest (when DATABASE_URL is unset). */
   INDEX_DIR: z.string().min(1, 'INDEX_DIR must name a folder').default('index'),

@@ -45,7 +45,7 @@ export function engineErrorText(error: unknown): string | undefined {
   // These name the file, address or id and say what is wrong with it.
   if (error instanceof AddSourceError || error instanceof FetchError || error instanceof UnknownSourceError) return error.message;
   if (error instanceof SourcesNotFoundError) {
-    return `Sources folder not found: ${error.dir} (set SOURCES_DIR or --sources to a folder of .md/.txt articles)`;
+    return `Sources folder not found: ${error.dir} (set SOURCES_DIR or --sources to a folder of articles: .md, .txt, .html, .pdf or .docx)`;
   }
   return undefined;
 }
