@@ -48,10 +48,7 @@ program
       throw new UsageError('Give a question, e.g. npm run ask -- "Who led the talks in Istanbul?" (or use --stdin).');
     }
     const config = cliConfig({ INDEX_DIR: options.index, SOURCES_DIR: options.sources });
-    const progress = progressRenderer();
-    const docent = await openDocent(config, { onEvent: stderrEvents, onProgress: progress.onProgress });
-    progress.stop();
-    try {
+    await withDocent(config, async (docent) => {
       if (options.stdin) {
         // One JSON line per input line, blank ones included, so answers line up with questions.
         for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
@@ -61,9 +58,7 @@ program
         const answer = await docent.ask(question);
         process.stdout.write(options.json ? `${JSON.stringify(answerJson(answer), null, 2)}\n` : `${answerText(answer)}\n`);
       }
-    } finally {
-      await docent.close();
-    }
+    });
   });
 
 program

@@ -10,6 +10,29 @@ import { escapeText, renderSources, truncate } from '../render.ts';
 /** Discord shows at most 25 suggestions. */
 const MAX_SUGGESTIONS = 25;
 
+/** How the audit log names a Discord user. */
+const auditName = (interaction: ChatInputCommandInteraction) => `discord:${interaction.user.id} (${interaction.user.username})`;
+
+/**
+ * Runs a change to the sources privately: refused while a re-index runs (it may already have read
+ * the folder), acknowledged at once, and any failure told in words with an error id.
+ */
+async function changeSources(interaction: ChatInputCommandInteraction, context: BotContext, verb: string, work: () => Promise<string>): Promise<void> {
+  if (context.reindexJob.isRunning) {
+    await interaction.reply({
+      content: `A re-index is running; ${verb} the article when it has finished. ${context.reindexJob.status()}`,
+      flags: MessageFlags.Ephemeral,
+    });
+    return;
+  }
+  await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+  try {
+    await interaction.editReply({ content: await work(), allowedMentions: NO_MENTIONS });
+  } catch (error) {
+    await reportError(interaction, context.logger, error);
+  }
+}
+
 async function add(interaction: ChatInputCommandInteraction, context: BotContext): Promise<void> {
   const file = interaction.options.getAttachment('file');
   const url = interaction.options.getString('url')?.trim();
@@ -17,47 +40,22 @@ async function add(interaction: ChatInputCommandInteraction, context: BotContext
     await interaction.reply({ content: 'Give either a `file` or a `url`, not both and not neither.', flags: MessageFlags.Ephemeral });
     return;
   }
-  if (context.reindexJob.isRunning) {
-    await interaction.reply({
-      content: `A re-index is running; add the article when it has finished. ${context.reindexJob.status()}`,
-      flags: MessageFlags.Ephemeral,
-    });
-    return;
-  }
-  await interaction.deferReply({ flags: MessageFlags.Ephemeral });
-  try {
+  await changeSources(interaction, context, 'add', async () => {
     const input: SourceInput = file ? { file: await downloadAttachment(file, context.config) } : { url: url! };
-    const who = `discord:${interaction.user.id} (${interaction.user.username})`;
-    const { source, sample } = await context.docent.addSource(input, who);
-    const lines = [
+    const { source, sample } = await context.docent.addSource(input, auditName(interaction));
+    return [
       `Added **${escapeText(source.title)}** as \`${source.id.replace(/`/g, "'")}\`: ${source.chunks} chunks, ${source.sentences} sentences. Questions are answered from it now.`,
       ...(sample ? [`> ${truncate(escapeText(sample), 300)}`] : []),
-    ];
-    await interaction.editReply({ content: lines.join('\n'), allowedMentions: NO_MENTIONS });
-  } catch (error) {
-    await reportError(interaction, context.logger, error);
-  }
+    ].join('\n');
+  });
 }
 
 async function remove(interaction: ChatInputCommandInteraction, context: BotContext): Promise<void> {
   const id = interaction.options.getString('source', true);
-  if (context.reindexJob.isRunning) {
-    await interaction.reply({
-      content: `A re-index is running; remove the article when it has finished. ${context.reindexJob.status()}`,
-      flags: MessageFlags.Ephemeral,
-    });
-    return;
-  }
-  await interaction.deferReply({ flags: MessageFlags.Ephemeral });
-  try {
-    const { source } = await context.docent.removeSource(id, `discord:${interaction.user.id} (${interaction.user.username})`);
-    await interaction.editReply({
-      content: `Removed **${escapeText(source?.title ?? id)}**. Its file is kept in the sources folder under \`.removed/\`; Docent no longer answers from it.`,
-      allowedMentions: NO_MENTIONS,
-    });
-  } catch (error) {
-    await reportError(interaction, context.logger, error);
-  }
+  await changeSources(interaction, context, 'remove', async () => {
+    const { source } = await context.docent.removeSource(id, auditName(interaction));
+    return `Removed **${escapeText(source?.title ?? id)}**. Its file is kept in the sources folder under \`.removed/\`; Docent no longer answers from it.`;
+  });
 }
 
 export const sources: SlashCommand = {
