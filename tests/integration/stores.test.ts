@@ -286,3 +286,75 @@ describe('PostgreSQL writer lease', () => {
     }
   });
 });
+
+describe('a large Vectra index', () => {
+  const D = 32;
+  let seed = 12345;
+  /** Deterministic noise in [-1, 1) (a linear congruential generator). */
+  const noise = () => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed / 2 ** 31 - 1;
+  };
+  /** Deterministic unit vectors: sources about different directions, sentences spread around them. */
+  function topicSource(s: number): { items: SourceItems; described: IndexedSource } {
+    const id = `topic-${s}.md`;
+    const vectors = Array.from({ length: 64 }, () => unit(Array.from({ length: D }, (_, d) => (d === s % D ? 2 : 0) + noise())));
+    const sentences = vectors.map((vector, i) => ({
+      record: { sourceId: id, sentence: i, start: i * 10, end: i * 10 + 5, line: i + 1, text: `s${s}-${i}`, entities: '' },
+      vector,
+      context: vector,
+    }));
+    return {
+      items: {
+        sourceId: id,
+        chunks: [{ record: { sourceId: id, chunk: 0, start: 0, end: 640, firstSentence: 0, lastSentence: 63, text: id }, vector: vectors[0]! }],
+        sentences,
+        termCounts: {},
+      },
+      described: { id, path: id, title: id, hash: id, chunks: 1, sentences: 64, indexedAt: '2026-01-01T00:00:00.000Z' },
+    };
+  }
+  const sources = Array.from({ length: 12 }, (_, s) => topicSource(s));
+  const settings = { ...SETTINGS, dimensions: D };
+
+  async function written(store: VectraStore): Promise<void> {
+    await store.exclusive(async () => {
+      const writer = await store.begin(settings);
+      for (const s of sources) await writer.put(s.items);
+      await writer.commit({ ...manifest(sources.map((s) => s.described)), settings });
+    });
+  }
+
+  it('is searched through sentence groups: the same as an exact search when every group is probed, and finds a sentence from its own vector when few are', async () => {
+    const dir = tempDir('store-large');
+    const exact = new VectraStore(dir);
+    await written(exact);
+    for (const shard of await readdir(path.join(dir, 'shards'))) expect(await readdir(path.join(dir, 'shards', shard))).toContain('clusters.bin');
+
+    const everything = new VectraStore(dir, { largeAbove: 0 });
+    const few = new VectraStore(dir, { largeAbove: 0, probing: { share: 0.1, minimum: 0 } });
+    const [exactReader, allReader, fewReader] = [await exact.open(), await everything.open(), await few.open()];
+    for (const probe of [sources[0]!, sources[5]!, sources[11]!].map((s) => s.items.sentences[7]!)) {
+      const expected = await exactReader!.nearest(probe.vector, 10);
+      const grouped = await allReader!.nearest(probe.vector, 10);
+      // int8 rounding (about 1e-3 in a cosine) may swap near-ties, nothing more.
+      expect(grouped[0]!.sentence.text).toBe(expected[0]!.sentence.text);
+      grouped.forEach((hit, i) => expect(Math.abs(hit.cosine + hit.contextCosine - expected[i]!.cosine - expected[i]!.contextCosine)).toBeLessThan(0.01));
+      const [found] = await fewReader!.nearest(probe.vector, 10);
+      expect(found!.sentence).toEqual(probe.record);
+    }
+  });
+
+  it('makes the groups of a shard written before it had them, as it loads', async () => {
+    const dir = tempDir('store-large-old');
+    await written(new VectraStore(dir));
+    const shards = await readdir(path.join(dir, 'shards'));
+    for (const shard of shards) {
+      await rm(path.join(dir, 'shards', shard, 'clusters.bin'));
+      await rm(path.join(dir, 'shards', shard, 'vectors.i8'));
+    }
+    const reader = await new VectraStore(dir, { largeAbove: 0, probing: { share: 0.1, minimum: 0 } }).open();
+    const probe = sources[3]!.items.sentences[20]!;
+    expect((await reader!.nearest(probe.vector, 5))[0]!.sentence).toEqual(probe.record);
+  });
+});

@@ -1,7 +1,8 @@
 import type { IndexedSource, Manifest } from '../manifest.ts';
 import type { ChunkRecord, DenseHit, IndexReader, KeywordStats, SentenceFilter, SentenceRecord } from '../store.ts';
-import { addMatrices, dotAll, dotRow, toInt8, topK, type VectorMatrix } from '../vectorMath.ts';
-import { ShardFormatError, type LoadedShard } from './shards.ts';
+import { dotAll, dotRow, float32Matrix, topK, type VectorMatrix } from '../vectorMath.ts';
+import { clusterRows } from './clusters.ts';
+import { type PreparedShard, ShardFormatError } from './shards.ts';
 
 /**
  * A generation held in memory: every vector in a matrix (one row per record), float32 or, past
@@ -11,9 +12,19 @@ import { ShardFormatError, type LoadedShard } from './shards.ts';
  */
 export const INT8_ABOVE_SENTENCES = 200_000;
 
-/** A shard in the form the index holds it: the sum matrix in place of the context vectors, int8 when `int8`. */
-export interface PreparedShard extends Omit<LoadedShard, 'contextVectors'> {
-  readonly denseVectors: VectorMatrix;
+/**
+ * In a large index, a question is scored against the sentence groups' centroids first, and only
+ * the sentences of the closest groups are scored: groups holding at least PROBE_SHARE of the
+ * sentences, and never fewer than PROBE_MIN_SENTENCES (see README for what this costs in recall).
+ */
+export const PROBE_SHARE = 0.02;
+export const PROBE_MIN_SENTENCES = 20_000;
+
+/** Sentence groups over the whole index, as compressed rows: group g holds `members[start[g]..start[g+1])`. */
+export interface SentenceGroups {
+  readonly centroids: VectorMatrix;
+  readonly start: Int32Array;
+  readonly members: Int32Array;
 }
 
 interface IndexParts {
@@ -25,6 +36,14 @@ interface IndexParts {
   readonly chunkFrom: Int32Array;
   readonly chunkTo: Int32Array;
   readonly termCounts: Map<string, number>;
+  readonly groups?: SentenceGroups;
+  /** How much of a grouped index a question scores; PROBE_SHARE and PROBE_MIN_SENTENCES unless set. */
+  readonly probing?: Probing;
+}
+
+export interface Probing {
+  readonly share: number;
+  readonly minimum: number;
 }
 
 function emptyMatrix(rows: number, dimensions: number, int8: boolean): VectorMatrix {
@@ -37,6 +56,25 @@ function copyInto(target: VectorMatrix, source: VectorMatrix, firstRow: number):
   target.scales.set(source.scales, firstRow);
 }
 
+/** Sentence groups as compressed rows (a counting sort of the sentences by group), from each sentence's group and the centroids in group order. */
+function groupsOf(groupOf: Int32Array, centroids: readonly Float32Array[], groupCount: number, dimensions: number): SentenceGroups {
+  const values = new Float32Array(groupCount * dimensions);
+  let offset = 0;
+  for (const part of centroids) {
+    values.set(part, offset);
+    offset += part.length;
+  }
+  const start = new Int32Array(groupCount + 1);
+  for (const group of groupOf) start[group + 1]!++;
+  for (let g = 0; g < groupCount; g++) start[g + 1]! += start[g]!;
+  const next = start.slice(0, groupCount);
+  const members = new Int32Array(groupOf.length);
+  groupOf.forEach((group, position) => {
+    members[next[group]!++] = position;
+  });
+  return { centroids: float32Matrix(values, dimensions), start, members };
+}
+
 /**
  * Assembles a MemoryIndex one shard at a time into matrices sized from the manifest, so loading
  * never stops for long (the caller yields between shards) and never holds two copies.
@@ -45,10 +83,15 @@ export class MemoryIndexBuilder {
   private readonly parts: IndexParts;
   private sentenceCount = 0;
   private chunkCount = 0;
+  /** For a large index: each sentence's group (numbered across the index), and the groups' centroids. */
+  private readonly groupOf: Int32Array | undefined;
+  private readonly centroids: Float32Array[] = [];
+  private groupCount = 0;
 
   constructor(
     private readonly manifest: Manifest,
-    private readonly int8: boolean,
+    int8: boolean,
+    private readonly probing?: Probing,
   ) {
     const { dimensions } = manifest.settings;
     const sentences = manifest.sources.reduce((sum, source) => sum + source.sentences, 0);
@@ -63,11 +106,11 @@ export class MemoryIndexBuilder {
       chunkTo: new Int32Array(sentences),
       termCounts: new Map(),
     };
+    this.groupOf = int8 ? new Int32Array(sentences) : undefined;
   }
 
-  /** Adds the next source's shard, in manifest order. */
-  add(loaded: LoadedShard): void {
-    const shard = prepareShard(loaded, this.int8);
+  /** Adds the next source's shard, in manifest order, prepared as `int8` says. */
+  add(shard: PreparedShard): void {
     const { parts } = this;
     const firstSentence = this.sentenceCount;
     const firstChunk = this.chunkCount;
@@ -86,6 +129,13 @@ export class MemoryIndexBuilder {
       parts.chunkTo[firstSentence + i] = firstChunk + high;
     });
     for (const [term, count] of Object.entries(shard.termCounts)) parts.termCounts.set(term, (parts.termCounts.get(term) ?? 0) + count);
+    if (this.groupOf && shard.clusters) {
+      const { assignments, centroids, count } = shard.clusters;
+      if (assignments.length !== shard.sentences.length) throw new ShardFormatError('a shard has sentence groups for another number of sentences');
+      for (let i = 0; i < assignments.length; i++) this.groupOf[firstSentence + i] = this.groupCount + assignments[i]!;
+      this.centroids.push(centroids);
+      this.groupCount += count;
+    }
     this.sentenceCount += shard.sentences.length;
     this.chunkCount += shard.chunks.length;
   }
@@ -96,24 +146,14 @@ export class MemoryIndexBuilder {
         `the shards hold ${this.sentenceCount} sentences and ${this.chunkCount} chunks; the manifest says ${this.parts.sentenceVectors.rows} and ${this.parts.chunkVectors.rows}`,
       );
     }
-    return new MemoryIndex(generation, this.manifest, this.parts, fellBackTo);
+    return new MemoryIndex(generation, this.manifest, { ...this.parts, groups: this.groups(), ...(this.probing ? { probing: this.probing } : {}) }, fellBackTo);
+  }
+
+  private groups(): SentenceGroups | undefined {
+    return this.groupOf && groupsOf(this.groupOf, this.centroids, this.groupCount, this.manifest.settings.dimensions);
   }
 }
 
-/**
- * Converts a shard as soon as it is read, so a large index never holds every shard's float32
- * vectors at once (at a million sentences that alone would be 3 GiB).
- */
-export function prepareShard(shard: LoadedShard, int8: boolean): PreparedShard {
-  const stored = (matrix: VectorMatrix) => (int8 ? toInt8(matrix) : matrix);
-  const { contextVectors, ...rest } = shard;
-  return {
-    ...rest,
-    sentenceVectors: stored(shard.sentenceVectors),
-    denseVectors: stored(addMatrices(shard.sentenceVectors, contextVectors)),
-    chunkVectors: stored(shard.chunkVectors),
-  };
-}
 export class MemoryIndex implements IndexReader {
   readonly sources: ReadonlyMap<string, IndexedSource>;
   readonly dimensions: number;
@@ -131,6 +171,9 @@ export class MemoryIndex implements IndexReader {
   private readonly chunkFrom: Int32Array;
   private readonly chunkTo: Int32Array;
   private readonly termCounts: Map<string, number>;
+  private readonly groups: SentenceGroups | undefined;
+  private readonly probing: Probing;
+  private readonly parts: IndexParts;
 
   /** Built by `MemoryIndexBuilder`, shard by shard. */
   constructor(
@@ -149,6 +192,37 @@ export class MemoryIndex implements IndexReader {
     this.chunkFrom = parts.chunkFrom;
     this.chunkTo = parts.chunkTo;
     this.termCounts = parts.termCounts;
+    this.groups = parts.groups;
+    this.probing = parts.probing ?? { share: PROBE_SHARE, minimum: PROBE_MIN_SENTENCES };
+    this.parts = parts;
+  }
+
+  /**
+   * The same index searched as a large one is, through sentence groups probed as `probing` says:
+   * how the eval measures what grouping costs in quality on corpora small enough to check exactly.
+   */
+  async probed(probing: Probing): Promise<MemoryIndex> {
+    let first = 0;
+    const centroids: Float32Array[] = [];
+    const groupOf = new Int32Array(this.sentences.length);
+    let groupCount = 0;
+    for (const source of this.manifest.sources) {
+      const rows = source.sentences;
+      const dense = this.denseVectors;
+      const slice: VectorMatrix = {
+        dimensions: dense.dimensions,
+        rows,
+        codes: dense.codes.subarray(first * dense.dimensions, (first + rows) * dense.dimensions),
+        scales: dense.scales.subarray(first, first + rows),
+      };
+      const clusters = await clusterRows(slice);
+      for (let i = 0; i < rows; i++) groupOf[first + i] = groupCount + clusters.assignments[i]!;
+      centroids.push(clusters.centroids);
+      groupCount += clusters.count;
+      first += rows;
+    }
+    const groups = groupsOf(groupOf, centroids, groupCount, this.dimensions);
+    return new MemoryIndex(this.generation, this.manifest, { ...this.parts, groups, probing }, this.fellBackTo);
   }
 
   /** Best cosine of `query` to a chunk holding the sentence at `position`. */
@@ -165,12 +239,37 @@ export class MemoryIndex implements IndexReader {
 
   async nearest(query: Float32Array, k: number, exclude?: SentenceFilter): Promise<DenseHit[]> {
     const q = Float64Array.from(query);
-    const dense = dotAll(this.denseVectors, q);
-    const keep = exclude ? (position: number) => !exclude(this.sentences[position]!) : undefined;
-    return topK(dense, k, keep).map((position) => {
+    const keep = exclude ? (position: number) => !exclude(this.sentences[position]!) : () => true;
+    const { positions, scores } = this.groups ? this.probe(this.groups, q) : { positions: undefined, scores: dotAll(this.denseVectors, q) };
+    return topK(scores, k, positions ? (i) => keep(positions[i]!) : keep).map((i) => {
+      const position = positions ? positions[i]! : i;
       const cosine = dotRow(this.sentenceVectors, position, q);
-      return { sentence: this.sentences[position]!, cosine, contextCosine: dense[position]! - cosine, chunkCosine: this.chunkCosine(position, q) };
+      return { sentence: this.sentences[position]!, cosine, contextCosine: scores[i]! - cosine, chunkCosine: this.chunkCosine(position, q) };
     });
+  }
+
+  /** The sentences of the groups closest to `q`, with their scores: what a large index scores instead of every sentence. */
+  private probe(groups: SentenceGroups, q: Float64Array): { positions: Int32Array; scores: Float64Array } {
+    const wanted = Math.min(this.sentences.length, Math.max(this.probing.minimum, Math.ceil(this.probing.share * this.sentences.length)));
+    const byCentroid = dotAll(groups.centroids, q);
+    // Groups are taken best first until they hold enough sentences; a few hundred groups at most are sorted.
+    const order = topK(byCentroid, Math.min(groups.centroids.rows, Math.ceil((wanted / this.sentences.length) * groups.centroids.rows * 2) + 16));
+    const chosen: number[] = [];
+    let size = 0;
+    for (const group of order) {
+      if (size >= wanted) break;
+      chosen.push(group);
+      size += groups.start[group + 1]! - groups.start[group]!;
+    }
+    const positions = new Int32Array(size);
+    let at = 0;
+    for (const group of chosen) {
+      positions.set(groups.members.subarray(groups.start[group]!, groups.start[group + 1]!), at);
+      at += groups.start[group + 1]! - groups.start[group]!;
+    }
+    const scores = new Float64Array(size);
+    for (let i = 0; i < size; i++) scores[i] = dotRow(this.denseVectors, positions[i]!, q);
+    return { positions, scores };
   }
 
   async keywordStats(terms: readonly string[]): Promise<KeywordStats> {

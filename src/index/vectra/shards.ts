@@ -4,7 +4,8 @@ import { LocalIndex } from 'vectra';
 import { z } from 'zod';
 import { termCounts } from '../keywords.ts';
 import { yieldToEventLoop, type ChunkRecord, type SentenceRecord, type SourceItems } from '../store.ts';
-import { float32Matrix, type VectorMatrix } from '../vectorMath.ts';
+import { addMatrices, float32Matrix, toInt8, type VectorMatrix } from '../vectorMath.ts';
+import { clusterRows, clustersBytes, clustersFrom, type ShardClusters } from './clusters.ts';
 
 /**
  * A shard holds one source: its chunks and sentences as Vectra `LocalIndex` folders of at most
@@ -12,16 +13,20 @@ import { float32Matrix, type VectorMatrix } from '../vectorMath.ts';
  * insert (which checks each id against all earlier ones) linear in the corpus: the check only ever
  * runs within one part.
  *
- * Beside them, what loading reads: `records.json` (the records and keyword counts) and
+ * Beside them, what loading reads: `records.json` (the records and keyword counts),
  * `vectors.bin` (the vectors as float32: sentences, then contexts, then chunks), so a large index
- * loads without parsing hundreds of megabytes of JSON numbers. A shard without them is read from
- * its Vectra files.
+ * loads without parsing hundreds of megabytes of JSON numbers, and `vectors.i8` (the same in the
+ * form a large index holds them: sentences, sentence + context sums and chunks in int8, then each
+ * row's scale), so a large index loads without converting anything. A shard without the first two
+ * is read from its Vectra files; one without `vectors.i8` is converted as it loads.
  */
 const PART_ITEMS = 512;
 /** Inserts between turns given back to the event loop. */
 const INSERTS_PER_TURN = 256;
 const RECORDS_FILE = 'records.json';
 const VECTORS_FILE = 'vectors.bin';
+const INT8_FILE = 'vectors.i8';
+const CLUSTERS_FILE = 'clusters.bin';
 
 type Metadata = Record<string, string | number>;
 
@@ -47,9 +52,37 @@ const sentenceRecord = z.object({
 });
 const contextRecord = z.object({ kind: z.literal('context'), sentence: z.number().int() });
 const itemMetadata = z.discriminatedUnion('kind', [chunkRecord, sentenceRecord, contextRecord]);
+/** The fields of each record and their JSON types, checked for every record of `records.json`. */
+const SENTENCE_FIELDS = { sourceId: 'string', sentence: 'number', start: 'number', end: 'number', line: 'number', text: 'string', entities: 'string' } as const;
+const CHUNK_FIELDS = {
+  sourceId: 'string',
+  chunk: 'number',
+  start: 'number',
+  end: 'number',
+  firstSentence: 'number',
+  lastSentence: 'number',
+  text: 'string',
+} as const;
+
+/**
+ * Every record has every field, of its type. A typeof per field rather than a zod object per
+ * record: at a million sentences, zod's per-object checks took longer than reading the files.
+ */
+const recordsOf = <T>(fields: Record<string, 'string' | 'number'>) =>
+  z
+    .array(z.unknown())
+    .refine((records) =>
+      records.every(
+        (record) =>
+          typeof record === 'object' &&
+          record !== null &&
+          Object.entries(fields).every(([key, type]) => typeof (record as Record<string, unknown>)[key] === type),
+      ),
+    ) as unknown as z.ZodType<T[]>;
+
 const recordsFile = z.object({
-  sentences: z.array(sentenceRecord.omit({ kind: true })),
-  chunks: z.array(chunkRecord.omit({ kind: true })),
+  sentences: recordsOf<SentenceRecord>(SENTENCE_FIELDS),
+  chunks: recordsOf<ChunkRecord>(CHUNK_FIELDS),
   terms: z.record(z.string(), z.number().int()),
 });
 
@@ -112,7 +145,123 @@ export async function writeShard(folder: string, items: SourceItems): Promise<vo
   };
   const vectors = [...items.sentences.map((s) => s.vector), ...items.sentences.map((s) => s.context), ...items.chunks.map((c) => c.vector)];
   await writeFile(path.join(folder, VECTORS_FILE), Buffer.concat(vectors.map(bytesOf)));
+  const loaded = loadedOf(items);
+  await writeFile(path.join(folder, INT8_FILE), int8Bytes(prepareShard(loaded, true)));
+  await writeFile(path.join(folder, CLUSTERS_FILE), clustersBytes(await clusterRows(prepareShard(loaded, false).denseVectors)));
   await writeFile(path.join(folder, RECORDS_FILE), JSON.stringify(records));
+}
+
+/** Items as loading returns them, to be prepared the way loading prepares them. */
+function loadedOf(items: SourceItems): LoadedShard {
+  const matrix = (vectors: readonly Float32Array[], dimensions: number) => {
+    const values = new Float32Array(vectors.length * dimensions);
+    vectors.forEach((vector, row) => values.set(vector, row * dimensions));
+    return float32Matrix(values, dimensions);
+  };
+  const dimensions = items.sentences[0]?.vector.length ?? items.chunks[0]?.vector.length ?? 0;
+  return {
+    sentences: items.sentences.map((s) => s.record),
+    chunks: items.chunks.map((c) => c.record),
+    sentenceVectors: matrix(
+      items.sentences.map((s) => s.vector),
+      dimensions,
+    ),
+    contextVectors: matrix(
+      items.sentences.map((s) => s.context),
+      dimensions,
+    ),
+    chunkVectors: matrix(
+      items.chunks.map((c) => c.vector),
+      dimensions,
+    ),
+    termCounts: items.termCounts,
+  };
+}
+
+/** `vectors.i8`: the three int8 matrices' codes, then all their scales. */
+function int8Bytes(shard: PreparedShard): Buffer {
+  const matrices = [shard.sentenceVectors, shard.denseVectors, shard.chunkVectors];
+  return Buffer.concat([
+    ...matrices.map((matrix) => Buffer.from(matrix.codes.buffer, matrix.codes.byteOffset, matrix.codes.byteLength)),
+    ...matrices.map((matrix) => bytesOf(matrix.scales)),
+  ]);
+}
+
+/** Reads `vectors.i8` for records already read, or undefined when the shard has none. */
+async function readInt8(folder: string, rows: readonly number[], dimensions: number): Promise<VectorMatrix[] | undefined> {
+  const file = path.join(folder, INT8_FILE);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  const total = rows.reduce((sum, n) => sum + n, 0);
+  if (bytes.length !== total * (dimensions + 4)) {
+    throw new ShardFormatError(`${file} holds ${bytes.length} bytes, not the ${total * (dimensions + 4)} its records call for`);
+  }
+  // One aligned copy: the scales must start at a multiple of 4 bytes to be viewed as float32.
+  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  let codeOffset = 0;
+  let scaleOffset = total * dimensions;
+  return rows.map((count) => {
+    const codes = new Int8Array(buffer, codeOffset, count * dimensions);
+    const scales = new Float32Array(buffer, scaleOffset, count);
+    codeOffset += count * dimensions;
+    scaleOffset += count * 4;
+    return { dimensions, rows: count, codes, scales };
+  });
+}
+
+/**
+ * A shard in the form the index holds it: the sentence + context sums in place of the context
+ * vectors, int8 when `int8`.
+ */
+export interface PreparedShard extends Omit<LoadedShard, 'contextVectors'> {
+  readonly denseVectors: VectorMatrix;
+  /** Groups of similar sentences, read for a large index only (see clusters.ts). */
+  readonly clusters?: ShardClusters;
+}
+
+/** The shard's sentence groups from `clusters.bin`, or made from its vectors when it has none (written by an older Docent). */
+async function readClusters(folder: string, dense: VectorMatrix): Promise<ShardClusters> {
+  const bytes = await readFile(path.join(folder, CLUSTERS_FILE)).catch(() => undefined);
+  return (bytes && clustersFrom(bytes, dense.rows, dense.dimensions)) ?? clusterRows(dense);
+}
+
+/**
+ * Converts a shard as soon as it is read, so a large index never holds every shard's float32
+ * vectors at once (at a million sentences that alone would be 3 GiB).
+ */
+export function prepareShard(shard: LoadedShard, int8: boolean): PreparedShard {
+  const stored = (matrix: VectorMatrix) => (int8 ? toInt8(matrix) : matrix);
+  const { contextVectors, ...rest } = shard;
+  return {
+    ...rest,
+    sentenceVectors: stored(shard.sentenceVectors),
+    denseVectors: stored(addMatrices(shard.sentenceVectors, contextVectors)),
+    chunkVectors: stored(shard.chunkVectors),
+  };
+}
+
+/**
+ * Reads a shard for an index: in int8 straight from `vectors.i8` when `int8` (a large index) and
+ * the shard has one, else from its float32 vectors, converted; a large index also reads the
+ * shard's sentence groups.
+ */
+export async function readPreparedShard(folder: string, dimensions: number, int8: boolean): Promise<PreparedShard> {
+  if (int8) {
+    const records = await readRecords(folder);
+    const matrices = records && (await readInt8(folder, [records.sentences.length, records.sentences.length, records.chunks.length], dimensions));
+    if (records && matrices) {
+      const [sentenceVectors, denseVectors, chunkVectors] = matrices as [VectorMatrix, VectorMatrix, VectorMatrix];
+      const clusters = await readClusters(folder, denseVectors);
+      return { sentences: records.sentences, chunks: records.chunks, termCounts: records.terms, sentenceVectors, denseVectors, chunkVectors, clusters };
+    }
+  }
+  const prepared = prepareShard(await readShard(folder, dimensions), int8);
+  return int8 ? { ...prepared, clusters: await readClusters(folder, prepared.denseVectors) } : prepared;
 }
 
 const bytesOf = (array: Float32Array) => Buffer.from(array.buffer, array.byteOffset, array.byteLength);
@@ -134,21 +283,26 @@ export async function checkShardSize(folder: string, source: { readonly sentence
     );
 }
 
-/** Reads a shard, its vectors as float32. */
-export async function readShard(folder: string, dimensions: number): Promise<LoadedShard> {
+/** `records.json`, validated, or undefined when the shard has none (it is then read from its Vectra files). */
+async function readRecords(folder: string): Promise<z.infer<typeof recordsFile> | undefined> {
   let text: string;
   try {
     text = await readFile(path.join(folder, RECORDS_FILE), 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    return readVectraShard(folder, dimensions);
+    return undefined;
   }
-  let parsed: z.infer<typeof recordsFile>;
   try {
-    parsed = recordsFile.parse(JSON.parse(text));
+    return recordsFile.parse(JSON.parse(text));
   } catch {
     throw new ShardFormatError(`${path.join(folder, RECORDS_FILE)} is not a Docent records file`);
   }
+}
+
+/** Reads a shard, its vectors as float32. */
+export async function readShard(folder: string, dimensions: number): Promise<LoadedShard> {
+  const parsed = await readRecords(folder);
+  if (parsed === undefined) return readVectraShard(folder, dimensions);
   const bytes = await readFile(path.join(folder, VECTORS_FILE));
   const counts = [parsed.sentences.length, parsed.sentences.length, parsed.chunks.length];
   const expected = counts.reduce((sum, n) => sum + n, 0) * dimensions * 4;

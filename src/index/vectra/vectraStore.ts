@@ -3,11 +3,14 @@ import { access, mkdir, readdir, readFile, rm, stat, statfs, writeFile } from 'n
 import path from 'node:path';
 import { z } from 'zod';
 import { withIndexLock, type LockHandle } from '../lock.ts';
-import type { IndexSettings, Manifest } from '../manifest.ts';
+import type { IndexedSource, IndexSettings, Manifest } from '../manifest.ts';
 import { IndexUnreadableError, yieldToEventLoop, type GenerationWriter, type IndexStore, type SourceItems } from '../store.ts';
 import { newGenerationName, publishGeneration, readCurrentGeneration, removeStaleGenerations, syncPath } from './generations.ts';
-import { INT8_ABOVE_SENTENCES, type MemoryIndex, MemoryIndexBuilder } from './memoryIndex.ts';
-import { checkShardSize, readShard, writeShard } from './shards.ts';
+import { INT8_ABOVE_SENTENCES, type MemoryIndex, MemoryIndexBuilder, type Probing } from './memoryIndex.ts';
+import { checkShardSize, type PreparedShard, readPreparedShard, writeShard } from './shards.ts';
+
+/** Shards read ahead while loading: enough to keep the disk busy, few enough to hold little memory. */
+const READ_AHEAD = 4;
 
 /**
  * The embedded store: an index folder of Vectra files.
@@ -127,8 +130,18 @@ export class IndexLocationError extends Error {
   }
 }
 
+export interface VectraStoreOptions {
+  /** Past this many sentences the index is held in int8 and searched through sentence groups (tests lower it). */
+  readonly largeAbove?: number;
+  /** How much of a large index a question scores (tests lower it). */
+  readonly probing?: Probing;
+}
+
 export class VectraStore implements IndexStore {
-  constructor(readonly location: string) {}
+  constructor(
+    readonly location: string,
+    private readonly options: VectraStoreOptions = {},
+  ) {}
 
   /** A file where the index folder should be is named plainly, rather than failing deep inside a read or write. */
   private async checkLocation(): Promise<void> {
@@ -211,13 +224,27 @@ export class VectraStore implements IndexStore {
   async open(): Promise<MemoryIndex | undefined> {
     const serving = await this.withServing(async (folder) => {
       const { manifest, shards } = await this.readHead(folder);
-      const int8 = manifest.sources.reduce((sum, source) => sum + source.sentences, 0) > INT8_ABOVE_SENTENCES;
-      const builder = new MemoryIndexBuilder(manifest, int8);
-      for (const source of manifest.sources) {
+      const int8 = manifest.sources.reduce((sum, source) => sum + source.sentences, 0) > (this.options.largeAbove ?? INT8_ABOVE_SENTENCES);
+      const builder = new MemoryIndexBuilder(manifest, int8, this.options.probing);
+      const read = (source: IndexedSource) => {
         const shard = shards[source.id];
         if (shard === undefined) throw new IndexReadError(`${path.join(folder, SHARDS_FILE)} names no shard for ${source.id}`);
-        builder.add(await readShard(path.join(this.shardsDir, shard), manifest.settings.dimensions));
-        await yieldToEventLoop();
+        return readPreparedShard(path.join(this.shardsDir, shard), manifest.settings.dimensions, int8);
+      };
+      // The next few shards are read from disk while this one is added, so loading rarely waits on the disk.
+      const ahead: Promise<PreparedShard>[] = [];
+      let queued = 0;
+      const fill = () => {
+        while (ahead.length < READ_AHEAD && queued < manifest.sources.length) ahead.push(read(manifest.sources[queued++]!));
+      };
+      try {
+        for (fill(); ahead.length > 0; fill()) {
+          builder.add(await ahead.shift()!);
+          await yieldToEventLoop();
+        }
+      } finally {
+        // Reads started ahead of a failure are not awaited; their own failures are not worth a crash.
+        for (const pending of ahead) pending.catch(() => undefined);
       }
       return builder;
     });
