@@ -3,7 +3,7 @@
  * pgvector (PGlite served on 127.0.0.1, spoken to by the real `pg` client). Vectors are small and
  * synthetic so every expected cosine can be worked out by hand.
  */
-import { readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -243,6 +243,23 @@ describe.each(backends)('$name store', (backend) => {
 });
 
 describe('Vectra shards', () => {
+  it('keep the keyword counts summed per generation, and sum them from the shards for a generation written without', async () => {
+    const store = new VectraStore(tempDir('store-terms'));
+    await publishFresh(store, A, B);
+    const first = (await readdir(store.location)).find((name) => name.startsWith('gen-'))!;
+    expect(JSON.parse(await readFile(path.join(store.location, first, 'terms.json'), 'utf8'))).toEqual({ alpha: 2, one: 2, two: 1, beta: 1 });
+    // As an older Docent left it: no sum. Loading sums the shards; the next generation sums what it carries.
+    await rm(path.join(store.location, first, 'terms.json'));
+    expect((await (await store.open())!.keywordStats(['alpha', 'one'])).frequencies).toEqual([2, 2]);
+    await publish(store, async (writer) => {
+      await writer.carryOver('a.md');
+      await writer.put(B2.items);
+      return [A.described, B2.described];
+    });
+    const reader = (await store.open())!;
+    expect((await reader.keywordStats(['alpha', 'one', 'beta', 'changed'])).frequencies).toEqual([2, 1, 2, 1]);
+  });
+
   it('read the same from their Vectra files alone, and name a damaged vectors file', async () => {
     const store = new VectraStore(tempDir('store-fallback'));
     await publishFresh(store, A, B);

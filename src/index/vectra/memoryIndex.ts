@@ -92,6 +92,8 @@ export class MemoryIndexBuilder {
     private readonly manifest: Manifest,
     int8: boolean,
     private readonly probing?: Probing,
+    /** The generation's summed keyword counts, when it keeps them; otherwise each shard's are added up. */
+    private readonly terms?: Readonly<Record<string, number>>,
   ) {
     const { dimensions } = manifest.settings;
     const sentences = manifest.sources.reduce((sum, source) => sum + source.sentences, 0);
@@ -104,7 +106,7 @@ export class MemoryIndexBuilder {
       chunkVectors: emptyMatrix(chunks, dimensions, int8),
       chunkFrom: new Int32Array(sentences),
       chunkTo: new Int32Array(sentences),
-      termCounts: new Map(),
+      termCounts: new Map(terms ? Object.entries(terms) : []),
     };
     this.groupOf = int8 ? new Int32Array(sentences) : undefined;
   }
@@ -128,7 +130,7 @@ export class MemoryIndexBuilder {
       parts.chunkFrom[firstSentence + i] = firstChunk + low;
       parts.chunkTo[firstSentence + i] = firstChunk + high;
     });
-    for (const [term, count] of Object.entries(shard.termCounts)) parts.termCounts.set(term, (parts.termCounts.get(term) ?? 0) + count);
+    if (!this.terms) for (const [term, count] of Object.entries(shard.termCounts)) parts.termCounts.set(term, (parts.termCounts.get(term) ?? 0) + count);
     if (this.groupOf && shard.clusters) {
       const { assignments, centroids, count } = shard.clusters;
       if (assignments.length !== shard.sentences.length) throw new ShardFormatError('a shard has sentence groups for another number of sentences');

@@ -83,8 +83,19 @@ const recordsOf = <T>(fields: Record<string, 'string' | 'number'>) =>
 const recordsFile = z.object({
   sentences: recordsOf<SentenceRecord>(SENTENCE_FIELDS),
   chunks: recordsOf<ChunkRecord>(CHUNK_FIELDS),
-  terms: z.record(z.string(), z.number().int()),
+  terms: z.record(z.string(), z.unknown()),
 });
+
+/** Keyword counts as a file holds them: every value a whole number (checked with a typeof, as records are). */
+export const termsFile = z
+  .record(z.string(), z.unknown())
+  .refine((terms) => Object.values(terms).every((count) => Number.isInteger(count))) as unknown as z.ZodType<Record<string, number>>;
+
+/** A shard's keyword counts, from its `records.json` (or, without one, from its Vectra files). */
+export async function readShardTerms(folder: string, dimensions: number): Promise<Readonly<Record<string, number>>> {
+  const records = await readRecords(folder);
+  return records ? termsFile.parse(records.terms) : (await readVectraShard(folder, dimensions)).termCounts;
+}
 
 export class ShardFormatError extends Error {
   override name = 'ShardFormatError';
@@ -248,16 +259,25 @@ export function prepareShard(shard: LoadedShard, int8: boolean): PreparedShard {
 /**
  * Reads a shard for an index: in int8 straight from `vectors.i8` when `int8` (a large index) and
  * the shard has one, else from its float32 vectors, converted; a large index also reads the
- * shard's sentence groups.
+ * shard's sentence groups. Its keyword counts are left out unless `withTerms` (a generation
+ * that keeps them merged needs none).
  */
-export async function readPreparedShard(folder: string, dimensions: number, int8: boolean): Promise<PreparedShard> {
+export async function readPreparedShard(folder: string, dimensions: number, int8: boolean, withTerms = true): Promise<PreparedShard> {
   if (int8) {
     const records = await readRecords(folder);
     const matrices = records && (await readInt8(folder, [records.sentences.length, records.sentences.length, records.chunks.length], dimensions));
     if (records && matrices) {
       const [sentenceVectors, denseVectors, chunkVectors] = matrices as [VectorMatrix, VectorMatrix, VectorMatrix];
       const clusters = await readClusters(folder, denseVectors);
-      return { sentences: records.sentences, chunks: records.chunks, termCounts: records.terms, sentenceVectors, denseVectors, chunkVectors, clusters };
+      return {
+        sentences: records.sentences,
+        chunks: records.chunks,
+        termCounts: withTerms ? termsFile.parse(records.terms) : {},
+        sentenceVectors,
+        denseVectors,
+        chunkVectors,
+        clusters,
+      };
     }
   }
   const prepared = prepareShard(await readShard(folder, dimensions), int8);
@@ -323,7 +343,7 @@ export async function readShard(folder: string, dimensions: number): Promise<Loa
     sentenceVectors: sentenceVectors!,
     contextVectors: contextVectors!,
     chunkVectors: chunkVectors!,
-    termCounts: parsed.terms,
+    termCounts: termsFile.parse(parsed.terms),
   };
 }
 

@@ -7,7 +7,7 @@ import type { IndexedSource, IndexSettings, Manifest } from '../manifest.ts';
 import { IndexUnreadableError, yieldToEventLoop, type GenerationWriter, type IndexStore, type SourceItems } from '../store.ts';
 import { newGenerationName, publishGeneration, readCurrentGeneration, removeStaleGenerations, syncPath } from './generations.ts';
 import { INT8_ABOVE_SENTENCES, type MemoryIndex, MemoryIndexBuilder, type Probing } from './memoryIndex.ts';
-import { checkShardSize, type PreparedShard, readPreparedShard, writeShard } from './shards.ts';
+import { checkShardSize, type PreparedShard, readPreparedShard, readShardTerms, termsFile, writeShard } from './shards.ts';
 
 /** Shards read ahead while loading: enough to keep the disk busy, few enough to hold little memory. */
 const READ_AHEAD = 4;
@@ -24,6 +24,8 @@ const READ_AHEAD = 4;
  */
 const MANIFEST_FILE = 'manifest.json';
 const SHARDS_FILE = 'shards.json';
+/** The generation's keyword counts summed over its shards (for IDF), so loading need not sum them. */
+const TERMS_FILE = 'terms.json';
 const SHARDS_DIR = 'shards';
 
 const shardList = z.record(z.string(), z.string().regex(/^[\w-][\w.-]*$/, 'a shard name'));
@@ -68,6 +70,21 @@ async function writeFailure(error: unknown, folder: string, sourceId?: string): 
     );
   }
   return new IndexWriteError(`Could not write ${what}: ${error instanceof Error ? error.message : String(error)}. The index in use is unchanged.`);
+}
+
+/** A generation's summed keyword counts, or undefined when it kept none (written by an older Docent). */
+async function readTerms(folder: string): Promise<Record<string, number> | undefined> {
+  const file = path.join(folder, TERMS_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  const parsed = termsFile.safeParse(JSON.parse(text));
+  if (!parsed.success) throw new IndexReadError(`${file} is not a Docent keyword count file`);
+  return parsed.data;
 }
 
 /** A read failure in words that name the file. */
@@ -225,11 +242,12 @@ export class VectraStore implements IndexStore {
     const serving = await this.withServing(async (folder) => {
       const { manifest, shards } = await this.readHead(folder);
       const int8 = manifest.sources.reduce((sum, source) => sum + source.sentences, 0) > (this.options.largeAbove ?? INT8_ABOVE_SENTENCES);
-      const builder = new MemoryIndexBuilder(manifest, int8, this.options.probing);
+      const terms = await readTerms(folder);
+      const builder = new MemoryIndexBuilder(manifest, int8, this.options.probing, terms);
       const read = (source: IndexedSource) => {
         const shard = shards[source.id];
         if (shard === undefined) throw new IndexReadError(`${path.join(folder, SHARDS_FILE)} names no shard for ${source.id}`);
-        return readPreparedShard(path.join(this.shardsDir, shard), manifest.settings.dimensions, int8);
+        return readPreparedShard(path.join(this.shardsDir, shard), manifest.settings.dimensions, int8, terms === undefined);
       };
       // The next few shards are read from disk while this one is added, so loading rarely waits on the disk.
       const ahead: Promise<PreparedShard>[] = [];
@@ -272,9 +290,12 @@ export class VectraStore implements IndexStore {
     await this.removeLeftovers();
     const current = await this.currentGeneration();
     // The generation that serves (an earlier one if CURRENT's cannot be read) donates its shards.
-    const previous = (await this.withServing((at) => this.readHead(at)).catch(() => undefined))?.value.shards ?? {};
+    const serving = await this.withServing((at) => this.readHead(at)).catch(() => undefined);
+    const previous = serving?.value.shards ?? {};
+    const previousFolder = serving && path.join(this.location, serving.fellBackTo?.generation ?? serving.generation);
     const shards: Record<string, string> = {};
     const written: string[] = [];
+    const addedTerms = new Map<string, number>();
     const generation = newGenerationName();
     const folder = path.join(this.location, generation);
     await mkdir(this.shardsDir, { recursive: true });
@@ -295,11 +316,14 @@ export class VectraStore implements IndexStore {
           throw await writeFailure(error, shardFolder, items.sourceId);
         }
         shards[items.sourceId] = shard;
+        for (const [term, count] of Object.entries(items.termCounts)) addedTerms.set(term, (addedTerms.get(term) ?? 0) + count);
       },
       commit: async (manifest) => {
+        const terms = await this.mergedTerms(manifest.settings.dimensions, { folder: previousFolder, shards: previous }, shards, written, addedTerms);
         try {
           await mkdir(folder, { recursive: true });
           await writeFile(path.join(folder, SHARDS_FILE), JSON.stringify(shards));
+          await writeFile(path.join(folder, TERMS_FILE), JSON.stringify(Object.fromEntries(terms)));
           // The manifest is written last: a generation folder without one was never finished.
           await writeFile(path.join(folder, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
           // Everything on disk before CURRENT names it, so a power cut cannot publish a generation whose files are lost.
@@ -319,6 +343,37 @@ export class VectraStore implements IndexStore {
         await Promise.all([folder, ...written.map((shard) => path.join(this.shardsDir, shard))].map((target) => rm(target, { recursive: true, force: true })));
       },
     };
+  }
+
+  /**
+   * The generation's keyword counts, summed over its shards, so loading need not sum them: the
+   * previous generation's sum less the shards it drops plus the ones written now, or, when the
+   * previous generation kept no sum, every carried shard's counts read back.
+   */
+  private async mergedTerms(
+    dimensions: number,
+    previous: { folder: string | undefined; shards: Record<string, string> },
+    shards: Record<string, string>,
+    written: readonly string[],
+    added: ReadonlyMap<string, number>,
+  ): Promise<Map<string, number>> {
+    const kept = new Set(Object.values(shards));
+    const fresh = new Set(written);
+    const previousSum = previous.folder ? await readTerms(previous.folder) : undefined;
+    const terms = new Map(Object.entries(previousSum ?? {}));
+    const apply = async (shard: string, sign: number) => {
+      for (const [term, count] of Object.entries(await readShardTerms(path.join(this.shardsDir, shard), dimensions)))
+        terms.set(term, (terms.get(term) ?? 0) + sign * count);
+      await yieldToEventLoop();
+    };
+    if (previousSum) {
+      for (const shard of new Set(Object.values(previous.shards))) if (!kept.has(shard)) await apply(shard, -1);
+    } else {
+      for (const shard of kept) if (!fresh.has(shard)) await apply(shard, 1);
+    }
+    for (const [term, count] of added) terms.set(term, (terms.get(term) ?? 0) + count);
+    for (const [term, count] of terms) if (count <= 0) terms.delete(term);
+    return terms;
   }
 
   /**
