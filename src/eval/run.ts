@@ -25,13 +25,8 @@ const options = new Command('eval')
     'answer from the vectra store, or from postgres (DATABASE_URL, else PGlite on 127.0.0.1); baselines always read the Vectra copy',
     'vectra',
   )
-  .option(
-    '--probe-share <share>',
-    'also answer each set as a large Vectra index is searched: through sentence groups, scoring only the closest groups holding this share of the sentences',
-    Number.parseFloat,
-  )
   .parse()
-  .opts<{ limit?: number; misses?: boolean; store: string; probeShare?: number }>();
+  .opts<{ limit?: number; misses?: boolean; store: string }>();
 if (options.store !== 'vectra' && options.store !== 'postgres') throw new Error(`--store must be vectra or postgres, not ${options.store}`);
 
 interface Row extends SetResult {
@@ -58,10 +53,6 @@ async function corpus(name: string, articlesDir: string): Promise<MemoryIndex> {
   return index;
 }
 async function evaluate(label: string, index: MemoryIndex, questions: readonly EvalQuestion[]): Promise<Row> {
-  if (options.probeShare !== undefined) {
-    const probed = await index.probed({ share: options.probeShare, minimum: 0 });
-    rows.push({ label: `${label}, probed`, ...(await evaluateSet(probed, index, questions, embedder, fitted, quoteOptions)) });
-  }
   return { label, ...(await evaluateSet(readers.get(index) ?? index, index, questions, embedder, fitted, quoteOptions)) };
 }
 
@@ -114,11 +105,6 @@ const lines = [
   ),
   '',
   `high = answered with confidence; low = the closest passages, flagged as possibly not a direct answer; declined = "not covered".`,
-  ...(options.probeShare === undefined
-    ? []
-    : [
-        `"probed": answered as a large Vectra index is searched, scoring only the sentence groups closest to the question that hold ${options.probeShare * 100}% of the sentences.`,
-      ]),
   `Ranking and decision: ${(rows.reduce((sum, row) => sum + row.rankingMs * row.n, 0) / rows.reduce((sum, row) => sum + row.n, 0)).toFixed(1)} ms/question after embedding.`,
 ];
 if (options.misses)

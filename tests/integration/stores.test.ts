@@ -334,44 +334,73 @@ describe('a large Vectra index', () => {
   const sources = Array.from({ length: 12 }, (_, s) => topicSource(s));
   const settings = { ...SETTINGS, dimensions: D };
 
-  async function written(store: VectraStore): Promise<void> {
+  async function publishSources(
+    store: VectraStore,
+    fresh: readonly { items: SourceItems; described: IndexedSource }[],
+    carried: readonly IndexedSource[] = [],
+  ) {
     await store.exclusive(async () => {
       const writer = await store.begin(settings);
-      for (const s of sources) await writer.put(s.items);
-      await writer.commit({ ...manifest(sources.map((s) => s.described)), settings });
+      for (const source of carried) await writer.carryOver(source.id);
+      for (const s of fresh) await writer.put(s.items);
+      await writer.commit({ ...manifest([...carried, ...fresh.map((s) => s.described)]), settings });
     });
   }
 
-  it('is searched through sentence groups: the same as an exact search when every group is probed, and finds a sentence from its own vector when few are', async () => {
-    const dir = tempDir('store-large');
-    const exact = new VectraStore(dir);
-    await written(exact);
-    for (const shard of await readdir(path.join(dir, 'shards'))) expect(await readdir(path.join(dir, 'shards', shard))).toContain('clusters.bin');
-
-    const everything = new VectraStore(dir, { largeAbove: 0 });
-    const few = new VectraStore(dir, { largeAbove: 0, probing: { share: 0.1, minimum: 0 } });
-    const [exactReader, allReader, fewReader] = [await exact.open(), await everything.open(), await few.open()];
-    for (const probe of [sources[0]!, sources[5]!, sources[11]!].map((s) => s.items.sentences[7]!)) {
-      const expected = await exactReader!.nearest(probe.vector, 10);
-      const grouped = await allReader!.nearest(probe.vector, 10);
+  /** The hits an exact scan of the same files gives (a store that does not count the index as large). */
+  async function expectSameAsExact(dir: string, probes: readonly Float32Array[], firstStage: 'exact' | 'graph' = 'graph'): Promise<void> {
+    const [exact, graph] = [await new VectraStore(dir).open(), await new VectraStore(dir, { largeAbove: 0 }).open()];
+    expect(exact!.firstStage).toBe('exact');
+    expect(graph!.firstStage).toBe(firstStage);
+    for (const probe of probes) {
+      const expected = await exact!.nearest(probe, 10);
+      const found = await graph!.nearest(probe, 10);
       // int8 rounding (about 1e-3 in a cosine) may swap near-ties, nothing more.
-      expect(grouped[0]!.sentence.text).toBe(expected[0]!.sentence.text);
-      grouped.forEach((hit, i) => expect(Math.abs(hit.cosine + hit.contextCosine - expected[i]!.cosine - expected[i]!.contextCosine)).toBeLessThan(0.01));
-      const [found] = await fewReader!.nearest(probe.vector, 10);
-      expect(found!.sentence).toEqual(probe.record);
+      expect(found[0]!.sentence).toEqual(expected[0]!.sentence);
+      found.forEach((hit, i) => expect(Math.abs(hit.cosine + hit.contextCosine - expected[i]!.cosine - expected[i]!.contextCosine)).toBeLessThan(0.01));
     }
+  }
+
+  it('is searched through an HNSW graph written with the generation, finding what an exact scan finds', async () => {
+    const dir = tempDir('store-large');
+    await publishSources(new VectraStore(dir, { largeAbove: 0 }), sources);
+    const generation = (await readdir(dir)).find((name) => name.startsWith('gen-'))!;
+    expect(await readdir(path.join(dir, generation))).toEqual(expect.arrayContaining(['dense.usearch', 'ann-keys.json']));
+    await expectSameAsExact(
+      dir,
+      [sources[0]!, sources[5]!, sources[11]!].map((s) => s.items.sentences[7]!.vector),
+    );
   });
 
-  it('makes the groups of a shard written before it had them, as it loads', async () => {
+  it("carries the graph over a re-index: a changed source's old sentences leave it, its new ones join it", async () => {
+    const dir = tempDir('store-large-update');
+    const store = new VectraStore(dir, { largeAbove: 0 });
+    await publishSources(store, sources);
+    const changed = topicSource(12);
+    const renamed = {
+      items: {
+        ...changed.items,
+        sourceId: 'topic-3.md',
+        sentences: changed.items.sentences.map((s) => ({ ...s, record: { ...s.record, sourceId: 'topic-3.md' } })),
+      },
+      described: { ...changed.described, id: 'topic-3.md', path: 'topic-3.md', hash: 'changed' },
+    };
+    await publishSources(
+      store,
+      [renamed],
+      sources.filter((_, i) => i !== 3).map((s) => s.described),
+    );
+    const reader = (await store.open())!;
+    const [found] = await reader.nearest(renamed.items.sentences[9]!.vector, 5);
+    expect(found!.sentence).toEqual(renamed.items.sentences[9]!.record);
+    const old = await reader.nearest(sources[3]!.items.sentences[9]!.vector, 100);
+    expect(old.every((hit) => hit.sentence.text !== sources[3]!.items.sentences[9]!.record.text)).toBe(true);
+    await expectSameAsExact(dir, [renamed.items.sentences[2]!.vector, sources[7]!.items.sentences[30]!.vector]);
+  });
+
+  it('is scanned exactly when its generation has no graph (written by an older Docent)', async () => {
     const dir = tempDir('store-large-old');
-    await written(new VectraStore(dir));
-    const shards = await readdir(path.join(dir, 'shards'));
-    for (const shard of shards) {
-      await rm(path.join(dir, 'shards', shard, 'clusters.bin'));
-      await rm(path.join(dir, 'shards', shard, 'vectors.i8'));
-    }
-    const reader = await new VectraStore(dir, { largeAbove: 0, probing: { share: 0.1, minimum: 0 } }).open();
-    const probe = sources[3]!.items.sentences[20]!;
-    expect((await reader!.nearest(probe.vector, 5))[0]!.sentence).toEqual(probe.record);
+    await publishSources(new VectraStore(dir), sources);
+    await expectSameAsExact(dir, [sources[4]!.items.sentences[20]!.vector], 'exact');
   });
 });

@@ -1,30 +1,23 @@
 import type { IndexedSource, Manifest } from '../manifest.ts';
 import type { ChunkRecord, DenseHit, IndexReader, KeywordStats, SentenceFilter, SentenceRecord } from '../store.ts';
-import { dotAll, dotRow, float32Matrix, topK, type VectorMatrix } from '../vectorMath.ts';
-import { clusterRows } from './clusters.ts';
+import { dotAll, dotRow, topK, type VectorMatrix } from '../vectorMath.ts';
+import type { AnnReader } from './ann.ts';
 import { type PreparedShard, ShardFormatError } from './shards.ts';
 
 /**
  * A generation held in memory: every vector in a matrix (one row per record), float32 or, past
- * INT8_ABOVE_SENTENCES, int8; searched exhaustively. Exact (but for int8 rounding), and fast up to
- * a few hundred thousand sentences on one core; past that, the PostgreSQL store's HNSW indexes are
- * the way (see README, Limits).
+ * INT8_ABOVE_SENTENCES, int8. A small one is searched exhaustively; a large one through its HNSW
+ * graph (ann.ts), whose closest ANN_CANDIDATES sentences are then scored exactly.
  */
 export const INT8_ABOVE_SENTENCES = 200_000;
 
-/**
- * In a large index, a question is scored against the sentence groups' centroids first, and only
- * the sentences of the closest groups are scored: groups holding at least PROBE_SHARE of the
- * sentences, and never fewer than PROBE_MIN_SENTENCES (see README for what this costs in recall).
- */
-export const PROBE_SHARE = 0.02;
-export const PROBE_MIN_SENTENCES = 20_000;
+/** Sentences the graph proposes for exact scoring: four times the 100 that ranking reads. */
+export const ANN_CANDIDATES = 400;
 
-/** Sentence groups over the whole index, as compressed rows: group g holds `members[start[g]..start[g+1])`. */
-export interface SentenceGroups {
-  readonly centroids: VectorMatrix;
-  readonly start: Int32Array;
-  readonly members: Int32Array;
+/** A large index's graph, and where each of its shards' sentences begin in this index. */
+interface Graph {
+  readonly reader: AnnReader;
+  readonly firstSentence: Map<number, { readonly first: number; readonly count: number }>;
 }
 
 interface IndexParts {
@@ -36,14 +29,7 @@ interface IndexParts {
   readonly chunkFrom: Int32Array;
   readonly chunkTo: Int32Array;
   readonly termCounts: Map<string, number>;
-  readonly groups?: SentenceGroups;
-  /** How much of a grouped index a question scores; PROBE_SHARE and PROBE_MIN_SENTENCES unless set. */
-  readonly probing?: Probing;
-}
-
-export interface Probing {
-  readonly share: number;
-  readonly minimum: number;
+  readonly graph?: Graph;
 }
 
 function emptyMatrix(rows: number, dimensions: number, int8: boolean): VectorMatrix {
@@ -56,25 +42,6 @@ function copyInto(target: VectorMatrix, source: VectorMatrix, firstRow: number):
   target.scales.set(source.scales, firstRow);
 }
 
-/** Sentence groups as compressed rows (a counting sort of the sentences by group), from each sentence's group and the centroids in group order. */
-function groupsOf(groupOf: Int32Array, centroids: readonly Float32Array[], groupCount: number, dimensions: number): SentenceGroups {
-  const values = new Float32Array(groupCount * dimensions);
-  let offset = 0;
-  for (const part of centroids) {
-    values.set(part, offset);
-    offset += part.length;
-  }
-  const start = new Int32Array(groupCount + 1);
-  for (const group of groupOf) start[group + 1]!++;
-  for (let g = 0; g < groupCount; g++) start[g + 1]! += start[g]!;
-  const next = start.slice(0, groupCount);
-  const members = new Int32Array(groupOf.length);
-  groupOf.forEach((group, position) => {
-    members[next[group]!++] = position;
-  });
-  return { centroids: float32Matrix(values, dimensions), start, members };
-}
-
 /**
  * Assembles a MemoryIndex one shard at a time into matrices sized from the manifest, so loading
  * never stops for long (the caller yields between shards) and never holds two copies.
@@ -83,17 +50,15 @@ export class MemoryIndexBuilder {
   private readonly parts: IndexParts;
   private sentenceCount = 0;
   private chunkCount = 0;
-  /** For a large index: each sentence's group (numbered across the index), and the groups' centroids. */
-  private readonly groupOf: Int32Array | undefined;
-  private readonly centroids: Float32Array[] = [];
-  private groupCount = 0;
+  private readonly firstSentence = new Map<number, { first: number; count: number }>();
 
   constructor(
     private readonly manifest: Manifest,
     int8: boolean,
-    private readonly probing?: Probing,
     /** The generation's summed keyword counts, when it keeps them; otherwise each shard's are added up. */
     private readonly terms?: Readonly<Record<string, number>>,
+    /** A large generation's graph, which its shards' sentences are found through. */
+    private readonly ann?: AnnReader,
   ) {
     const { dimensions } = manifest.settings;
     const sentences = manifest.sources.reduce((sum, source) => sum + source.sentences, 0);
@@ -108,11 +73,10 @@ export class MemoryIndexBuilder {
       chunkTo: new Int32Array(sentences),
       termCounts: new Map(terms ? Object.entries(terms) : []),
     };
-    this.groupOf = int8 ? new Int32Array(sentences) : undefined;
   }
 
-  /** Adds the next source's shard, in manifest order, prepared as `int8` says. */
-  add(shard: PreparedShard): void {
+  /** Adds the next source's shard (named `name` in the store), in manifest order, prepared as `int8` says. */
+  add(shard: PreparedShard, name?: string): void {
     const { parts } = this;
     const firstSentence = this.sentenceCount;
     const firstChunk = this.chunkCount;
@@ -131,13 +95,8 @@ export class MemoryIndexBuilder {
       parts.chunkTo[firstSentence + i] = firstChunk + high;
     });
     if (!this.terms) for (const [term, count] of Object.entries(shard.termCounts)) parts.termCounts.set(term, (parts.termCounts.get(term) ?? 0) + count);
-    if (this.groupOf && shard.clusters) {
-      const { assignments, centroids, count } = shard.clusters;
-      if (assignments.length !== shard.sentences.length) throw new ShardFormatError('a shard has sentence groups for another number of sentences');
-      for (let i = 0; i < assignments.length; i++) this.groupOf[firstSentence + i] = this.groupCount + assignments[i]!;
-      this.centroids.push(centroids);
-      this.groupCount += count;
-    }
+    const number = name === undefined ? undefined : this.ann?.numberOf(name);
+    if (number !== undefined) this.firstSentence.set(number, { first: firstSentence, count: shard.sentences.length });
     this.sentenceCount += shard.sentences.length;
     this.chunkCount += shard.chunks.length;
   }
@@ -148,11 +107,10 @@ export class MemoryIndexBuilder {
         `the shards hold ${this.sentenceCount} sentences and ${this.chunkCount} chunks; the manifest says ${this.parts.sentenceVectors.rows} and ${this.parts.chunkVectors.rows}`,
       );
     }
-    return new MemoryIndex(generation, this.manifest, { ...this.parts, groups: this.groups(), ...(this.probing ? { probing: this.probing } : {}) }, fellBackTo);
-  }
-
-  private groups(): SentenceGroups | undefined {
-    return this.groupOf && groupsOf(this.groupOf, this.centroids, this.groupCount, this.manifest.settings.dimensions);
+    // A graph that misses any of this generation's shards would hide their sentences: the exact scan serves instead.
+    const complete = this.ann !== undefined && this.firstSentence.size === this.manifest.sources.length;
+    const graph = complete ? { reader: this.ann!, firstSentence: this.firstSentence } : undefined;
+    return new MemoryIndex(generation, this.manifest, { ...this.parts, ...(graph ? { graph } : {}) }, fellBackTo);
   }
 }
 
@@ -173,9 +131,12 @@ export class MemoryIndex implements IndexReader {
   private readonly chunkFrom: Int32Array;
   private readonly chunkTo: Int32Array;
   private readonly termCounts: Map<string, number>;
-  private readonly groups: SentenceGroups | undefined;
-  private readonly probing: Probing;
-  private readonly parts: IndexParts;
+  private readonly graph: Graph | undefined;
+
+  /** How questions find their candidates: every sentence scored, or the closest ones the graph proposes. */
+  get firstStage(): 'exact' | 'graph' {
+    return this.graph ? 'graph' : 'exact';
+  }
 
   /** Built by `MemoryIndexBuilder`, shard by shard. */
   constructor(
@@ -194,37 +155,7 @@ export class MemoryIndex implements IndexReader {
     this.chunkFrom = parts.chunkFrom;
     this.chunkTo = parts.chunkTo;
     this.termCounts = parts.termCounts;
-    this.groups = parts.groups;
-    this.probing = parts.probing ?? { share: PROBE_SHARE, minimum: PROBE_MIN_SENTENCES };
-    this.parts = parts;
-  }
-
-  /**
-   * The same index searched as a large one is, through sentence groups probed as `probing` says:
-   * how the eval measures what grouping costs in quality on corpora small enough to check exactly.
-   */
-  async probed(probing: Probing): Promise<MemoryIndex> {
-    let first = 0;
-    const centroids: Float32Array[] = [];
-    const groupOf = new Int32Array(this.sentences.length);
-    let groupCount = 0;
-    for (const source of this.manifest.sources) {
-      const rows = source.sentences;
-      const dense = this.denseVectors;
-      const slice: VectorMatrix = {
-        dimensions: dense.dimensions,
-        rows,
-        codes: dense.codes.subarray(first * dense.dimensions, (first + rows) * dense.dimensions),
-        scales: dense.scales.subarray(first, first + rows),
-      };
-      const clusters = await clusterRows(slice);
-      for (let i = 0; i < rows; i++) groupOf[first + i] = groupCount + clusters.assignments[i]!;
-      centroids.push(clusters.centroids);
-      groupCount += clusters.count;
-      first += rows;
-    }
-    const groups = groupsOf(groupOf, centroids, groupCount, this.dimensions);
-    return new MemoryIndex(this.generation, this.manifest, { ...this.parts, groups, probing }, this.fellBackTo);
+    this.graph = parts.graph;
   }
 
   /** Best cosine of `query` to a chunk holding the sentence at `position`. */
@@ -242,7 +173,7 @@ export class MemoryIndex implements IndexReader {
   async nearest(query: Float32Array, k: number, exclude?: SentenceFilter): Promise<DenseHit[]> {
     const q = Float64Array.from(query);
     const keep = exclude ? (position: number) => !exclude(this.sentences[position]!) : () => true;
-    const { positions, scores } = this.groups ? this.probe(this.groups, q) : { positions: undefined, scores: dotAll(this.denseVectors, q) };
+    const { positions, scores } = this.graph ? this.candidates(this.graph, query, q) : { positions: undefined, scores: dotAll(this.denseVectors, q) };
     return topK(scores, k, positions ? (i) => keep(positions[i]!) : keep).map((i) => {
       const position = positions ? positions[i]! : i;
       const cosine = dotRow(this.sentenceVectors, position, q);
@@ -250,27 +181,15 @@ export class MemoryIndex implements IndexReader {
     });
   }
 
-  /** The sentences of the groups closest to `q`, with their scores: what a large index scores instead of every sentence. */
-  private probe(groups: SentenceGroups, q: Float64Array): { positions: Int32Array; scores: Float64Array } {
-    const wanted = Math.min(this.sentences.length, Math.max(this.probing.minimum, Math.ceil(this.probing.share * this.sentences.length)));
-    const byCentroid = dotAll(groups.centroids, q);
-    // Groups are taken best first until they hold enough sentences; a few hundred groups at most are sorted.
-    const order = topK(byCentroid, Math.min(groups.centroids.rows, Math.ceil((wanted / this.sentences.length) * groups.centroids.rows * 2) + 16));
-    const chosen: number[] = [];
-    let size = 0;
-    for (const group of order) {
-      if (size >= wanted) break;
-      chosen.push(group);
-      size += groups.start[group + 1]! - groups.start[group]!;
+  /** The sentences the graph finds closest to the question, scored exactly. */
+  private candidates(graph: Graph, query: Float32Array, q: Float64Array): { positions: Int32Array; scores: Float64Array } {
+    const found: number[] = [];
+    for (const { shard, sentence } of graph.reader.nearest(query, ANN_CANDIDATES)) {
+      const place = graph.firstSentence.get(shard);
+      if (place !== undefined && sentence < place.count) found.push(place.first + sentence);
     }
-    const positions = new Int32Array(size);
-    let at = 0;
-    for (const group of chosen) {
-      positions.set(groups.members.subarray(groups.start[group]!, groups.start[group + 1]!), at);
-      at += groups.start[group + 1]! - groups.start[group]!;
-    }
-    const scores = new Float64Array(size);
-    for (let i = 0; i < size; i++) scores[i] = dotRow(this.denseVectors, positions[i]!, q);
+    const positions = Int32Array.from(found);
+    const scores = Float64Array.from(positions, (position) => dotRow(this.denseVectors, position, q));
     return { positions, scores };
   }
 

@@ -5,7 +5,6 @@ import { z } from 'zod';
 import { termCounts } from '../keywords.ts';
 import { yieldToEventLoop, type ChunkRecord, type SentenceRecord, type SourceItems } from '../store.ts';
 import { addMatrices, float32Matrix, toInt8, type VectorMatrix } from '../vectorMath.ts';
-import { clusterRows, clustersBytes, clustersFrom, type ShardClusters } from './clusters.ts';
 
 /**
  * A shard holds one source: its chunks and sentences as Vectra `LocalIndex` folders of at most
@@ -26,7 +25,6 @@ const INSERTS_PER_TURN = 256;
 const RECORDS_FILE = 'records.json';
 const VECTORS_FILE = 'vectors.bin';
 const INT8_FILE = 'vectors.i8';
-const CLUSTERS_FILE = 'clusters.bin';
 
 type Metadata = Record<string, string | number>;
 
@@ -158,7 +156,6 @@ export async function writeShard(folder: string, items: SourceItems): Promise<vo
   await writeFile(path.join(folder, VECTORS_FILE), Buffer.concat(vectors.map(bytesOf)));
   const loaded = loadedOf(items);
   await writeFile(path.join(folder, INT8_FILE), int8Bytes(prepareShard(loaded, true)));
-  await writeFile(path.join(folder, CLUSTERS_FILE), clustersBytes(await clusterRows(prepareShard(loaded, false).denseVectors)));
   await writeFile(path.join(folder, RECORDS_FILE), JSON.stringify(records));
 }
 
@@ -231,14 +228,6 @@ async function readInt8(folder: string, rows: readonly number[], dimensions: num
  */
 export interface PreparedShard extends Omit<LoadedShard, 'contextVectors'> {
   readonly denseVectors: VectorMatrix;
-  /** Groups of similar sentences, read for a large index only (see clusters.ts). */
-  readonly clusters?: ShardClusters;
-}
-
-/** The shard's sentence groups from `clusters.bin`, or made from its vectors when it has none (written by an older Docent). */
-async function readClusters(folder: string, dense: VectorMatrix): Promise<ShardClusters> {
-  const bytes = await readFile(path.join(folder, CLUSTERS_FILE)).catch(() => undefined);
-  return (bytes && clustersFrom(bytes, dense.rows, dense.dimensions)) ?? clusterRows(dense);
 }
 
 /**
@@ -258,9 +247,8 @@ export function prepareShard(shard: LoadedShard, int8: boolean): PreparedShard {
 
 /**
  * Reads a shard for an index: in int8 straight from `vectors.i8` when `int8` (a large index) and
- * the shard has one, else from its float32 vectors, converted; a large index also reads the
- * shard's sentence groups. Its keyword counts are left out unless `withTerms` (a generation
- * that keeps them merged needs none).
+ * the shard has one, else from its float32 vectors, converted. Its keyword counts are left out
+ * unless `withTerms` (a generation that keeps them summed needs none).
  */
 export async function readPreparedShard(folder: string, dimensions: number, int8: boolean, withTerms = true): Promise<PreparedShard> {
   if (int8) {
@@ -268,7 +256,6 @@ export async function readPreparedShard(folder: string, dimensions: number, int8
     const matrices = records && (await readInt8(folder, [records.sentences.length, records.sentences.length, records.chunks.length], dimensions));
     if (records && matrices) {
       const [sentenceVectors, denseVectors, chunkVectors] = matrices as [VectorMatrix, VectorMatrix, VectorMatrix];
-      const clusters = await readClusters(folder, denseVectors);
       return {
         sentences: records.sentences,
         chunks: records.chunks,
@@ -276,12 +263,10 @@ export async function readPreparedShard(folder: string, dimensions: number, int8
         sentenceVectors,
         denseVectors,
         chunkVectors,
-        clusters,
       };
     }
   }
-  const prepared = prepareShard(await readShard(folder, dimensions), int8);
-  return int8 ? { ...prepared, clusters: await readClusters(folder, prepared.denseVectors) } : prepared;
+  return prepareShard(await readShard(folder, dimensions), int8);
 }
 
 const bytesOf = (array: Float32Array) => Buffer.from(array.buffer, array.byteOffset, array.byteLength);

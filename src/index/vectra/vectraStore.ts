@@ -6,7 +6,8 @@ import { withIndexLock, type LockHandle } from '../lock.ts';
 import type { IndexedSource, IndexSettings, Manifest } from '../manifest.ts';
 import { IndexUnreadableError, yieldToEventLoop, type GenerationWriter, type IndexStore, type SourceItems } from '../store.ts';
 import { newGenerationName, publishGeneration, readCurrentGeneration, removeStaleGenerations, syncPath } from './generations.ts';
-import { INT8_ABOVE_SENTENCES, type MemoryIndex, MemoryIndexBuilder, type Probing } from './memoryIndex.ts';
+import { AnnReader, writeAnn } from './ann.ts';
+import { INT8_ABOVE_SENTENCES, type MemoryIndex, MemoryIndexBuilder } from './memoryIndex.ts';
 import { checkShardSize, type PreparedShard, readPreparedShard, readShardTerms, termsFile, writeShard } from './shards.ts';
 
 /** Shards read ahead while loading: enough to keep the disk busy, few enough to hold little memory. */
@@ -148,10 +149,8 @@ export class IndexLocationError extends Error {
 }
 
 export interface VectraStoreOptions {
-  /** Past this many sentences the index is held in int8 and searched through sentence groups (tests lower it). */
+  /** Past this many sentences the index is held in int8 and searched through its HNSW graph (tests lower it). */
   readonly largeAbove?: number;
-  /** How much of a large index a question scores (tests lower it). */
-  readonly probing?: Probing;
 }
 
 export class VectraStore implements IndexStore {
@@ -243,21 +242,23 @@ export class VectraStore implements IndexStore {
       const { manifest, shards } = await this.readHead(folder);
       const int8 = manifest.sources.reduce((sum, source) => sum + source.sentences, 0) > (this.options.largeAbove ?? INT8_ABOVE_SENTENCES);
       const terms = await readTerms(folder);
-      const builder = new MemoryIndexBuilder(manifest, int8, this.options.probing, terms);
-      const read = (source: IndexedSource) => {
-        const shard = shards[source.id];
-        if (shard === undefined) throw new IndexReadError(`${path.join(folder, SHARDS_FILE)} names no shard for ${source.id}`);
-        return readPreparedShard(path.join(this.shardsDir, shard), manifest.settings.dimensions, int8, terms === undefined);
+      const ann = int8 ? await AnnReader.open(folder, manifest.settings.dimensions) : undefined;
+      const builder = new MemoryIndexBuilder(manifest, int8, terms, ann);
+      const read = async (source: IndexedSource) => {
+        const name = shards[source.id];
+        if (name === undefined) throw new IndexReadError(`${path.join(folder, SHARDS_FILE)} names no shard for ${source.id}`);
+        return { name, shard: await readPreparedShard(path.join(this.shardsDir, name), manifest.settings.dimensions, int8, terms === undefined) };
       };
       // The next few shards are read from disk while this one is added, so loading rarely waits on the disk.
-      const ahead: Promise<PreparedShard>[] = [];
+      const ahead: Promise<{ name: string; shard: PreparedShard }>[] = [];
       let queued = 0;
       const fill = () => {
         while (ahead.length < READ_AHEAD && queued < manifest.sources.length) ahead.push(read(manifest.sources[queued++]!));
       };
       try {
         for (fill(); ahead.length > 0; fill()) {
-          builder.add(await ahead.shift()!);
+          const { name, shard } = await ahead.shift()!;
+          builder.add(shard, name);
           await yieldToEventLoop();
         }
       } finally {
@@ -319,11 +320,19 @@ export class VectraStore implements IndexStore {
         for (const [term, count] of Object.entries(items.termCounts)) addedTerms.set(term, (addedTerms.get(term) ?? 0) + count);
       },
       commit: async (manifest) => {
-        const terms = await this.mergedTerms(manifest.settings.dimensions, { folder: previousFolder, shards: previous }, shards, written, addedTerms);
+        const { dimensions } = manifest.settings;
+        const terms = await this.mergedTerms(dimensions, { folder: previousFolder, shards: previous }, shards, written, addedTerms);
         try {
           await mkdir(folder, { recursive: true });
           await writeFile(path.join(folder, SHARDS_FILE), JSON.stringify(shards));
           await writeFile(path.join(folder, TERMS_FILE), JSON.stringify(Object.fromEntries(terms)));
+          if (manifest.sources.reduce((sum, source) => sum + source.sentences, 0) > (this.options.largeAbove ?? INT8_ABOVE_SENTENCES)) {
+            const graphShards = Object.values(shards).map((name) => ({
+              name,
+              dense: async () => (await readPreparedShard(path.join(this.shardsDir, name), dimensions, true, false)).denseVectors,
+            }));
+            await writeAnn(folder, dimensions, graphShards, previousFolder);
+          }
           // The manifest is written last: a generation folder without one was never finished.
           await writeFile(path.join(folder, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
           // Everything on disk before CURRENT names it, so a power cut cannot publish a generation whose files are lost.

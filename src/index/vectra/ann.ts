@@ -1,0 +1,135 @@
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Index, MetricKind, ScalarKind } from 'usearch';
+import { z } from 'zod';
+import { yieldToEventLoop } from '../store.ts';
+import type { VectorMatrix } from '../vectorMath.ts';
+
+/**
+ * The first stage of a large Vectra index: an HNSW graph ([USearch](https://github.com/unum-cloud/usearch))
+ * over each sentence's dense vector (alone + in context), which finds the closest few hundred
+ * sentences without scoring every one; they are then scored exactly. Written with each large
+ * generation: the previous generation's graph less the sources it drops plus the ones written now,
+ * so a re-index adds only what changed. A sentence's key is its shard's number and its place in
+ * the shard.
+ */
+export const ANN_FILE = 'dense.usearch';
+const ANN_KEYS_FILE = 'ann-keys.json';
+const SENTENCE_BITS = 24n;
+const SENTENCE_MASK = (1n << SENTENCE_BITS) - 1n;
+/** Vectors added per call: each call holds the event loop for a few tens of milliseconds. */
+const ADD_BATCH = 96;
+/** Deleted sentences stay in the graph as tombstones; past this share of it, it is rebuilt. */
+const MAX_TOMBSTONES = 0.25;
+const CONNECTIVITY = 16;
+
+/** For each shard in the graph: its number, and how many sentences it added. */
+const annKeys = z.object({
+  shards: z.record(z.string(), z.object({ number: z.number().int().nonnegative(), sentences: z.number().int().nonnegative() })),
+  next: z.number().int().nonnegative(),
+  tombstones: z.number().int().nonnegative(),
+});
+export type AnnKeys = z.infer<typeof annKeys>;
+
+const keyOf = (shard: number, sentence: number) => (BigInt(shard) << SENTENCE_BITS) | BigInt(sentence);
+
+const newIndex = (dimensions: number) =>
+  new Index({
+    dimensions,
+    metric: MetricKind.Cos,
+    quantization: ScalarKind.I8,
+    connectivity: CONNECTIVITY,
+    expansion_add: 0,
+    expansion_search: 0,
+    multi: false,
+  });
+
+export async function readAnnKeys(folder: string): Promise<AnnKeys | undefined> {
+  const text = await readFile(path.join(folder, ANN_KEYS_FILE), 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  const parsed = annKeys.safeParse(JSON.parse(text));
+  return parsed.success ? parsed.data : undefined;
+}
+
+export interface AnnShard {
+  readonly name: string;
+  /** The shard's dense vectors, read only for shards the graph does not hold yet. */
+  readonly dense: () => Promise<VectorMatrix>;
+}
+
+/**
+ * Writes the graph for a generation of `shards` into `folder`, from the previous generation's graph
+ * when there is one (dropping the shards it no longer lists), else from scratch.
+ */
+export async function writeAnn(folder: string, dimensions: number, shards: readonly AnnShard[], previous: string | undefined): Promise<void> {
+  const before = previous ? await readAnnKeys(previous) : undefined;
+  const index = newIndex(dimensions);
+  let keys: AnnKeys = { shards: {}, next: 0, tombstones: 0 };
+  const wanted = new Set(shards.map((shard) => shard.name));
+  if (before && previous) {
+    const live = Object.values(before.shards).reduce((sum, shard) => sum + shard.sentences, 0);
+    const dropped = Object.entries(before.shards).filter(([name]) => !wanted.has(name));
+    const tombstones = before.tombstones + dropped.reduce((sum, [, shard]) => sum + shard.sentences, 0);
+    if (tombstones <= MAX_TOMBSTONES * (live + before.tombstones)) {
+      // A copy is loaded, never the previous generation's file itself, which readers may be viewing.
+      await copyFile(path.join(previous, ANN_FILE), path.join(folder, ANN_FILE));
+      index.load(path.join(folder, ANN_FILE));
+      for (const [, shard] of dropped) {
+        const gone = new BigUint64Array(shard.sentences);
+        for (let i = 0; i < shard.sentences; i++) gone[i] = keyOf(shard.number, i);
+        index.remove(gone);
+      }
+      keys = { shards: Object.fromEntries(Object.entries(before.shards).filter(([name]) => wanted.has(name))), next: before.next, tombstones };
+    }
+  }
+  for (const shard of shards) {
+    if (keys.shards[shard.name]) continue;
+    const dense = await shard.dense();
+    const number = keys.next++;
+    for (let from = 0; from < dense.rows; from += ADD_BATCH) {
+      const rows = Math.min(ADD_BATCH, dense.rows - from);
+      const batch = new Float32Array(rows * dimensions);
+      for (let r = 0; r < rows; r++) {
+        const scale = dense.scales[from + r]!;
+        for (let d = 0; d < dimensions; d++) batch[r * dimensions + d] = dense.codes[(from + r) * dimensions + d]! * scale;
+      }
+      const batchKeys = new BigUint64Array(rows);
+      for (let r = 0; r < rows; r++) batchKeys[r] = keyOf(number, from + r);
+      index.add(batchKeys, batch, 2);
+      await yieldToEventLoop();
+    }
+    keys.shards[shard.name] = { number, sentences: dense.rows };
+  }
+  index.save(path.join(folder, ANN_FILE));
+  await writeFile(path.join(folder, ANN_KEYS_FILE), JSON.stringify(keys));
+}
+
+/** A generation's graph, opened for questions (memory-mapped, so opening it reads next to nothing). */
+export class AnnReader {
+  private constructor(
+    private readonly index: Index,
+    private readonly keys: AnnKeys,
+  ) {}
+
+  static async open(folder: string, dimensions: number): Promise<AnnReader | undefined> {
+    const keys = await readAnnKeys(folder);
+    if (keys === undefined) return undefined;
+    const index = newIndex(dimensions);
+    try {
+      index.view(path.join(folder, ANN_FILE));
+    } catch {
+      return undefined;
+    }
+    return new AnnReader(index, keys);
+  }
+
+  numberOf(shard: string): number | undefined {
+    return this.keys.shards[shard]?.number;
+  }
+
+  /** The `k` sentences closest to `query`, as (shard number, sentence in shard). */
+  nearest(query: Float32Array, k: number): { shard: number; sentence: number }[] {
+    const { keys } = this.index.search(query, k, 0);
+    return Array.from(keys, (key) => ({ shard: Number(key >> SENTENCE_BITS), sentence: Number(key & SENTENCE_MASK) }));
+  }
+}
