@@ -11,17 +11,24 @@ import { VectraStore } from '../index/vectra/vectraStore.ts';
 /**
  * The index of one evaluation corpus, built with the real pipeline (the same re-index the CLI and
  * bot run) into `.cache/eval/<name>` and re-used while the articles and Docent's settings match.
- * Held in memory, so the baselines can read every sentence and vector.
+ * Held in memory, so the baselines can read every sentence and vector. With `graph`, searched as a
+ * large index is: candidates from its HNSW graph, then scored exactly.
  */
 const slug = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
 
-export async function openCorpus(name: string, articlesDir: string, embedder: Embedder, cacheDir = path.join('.cache', 'eval')): Promise<MemoryIndex> {
-  const indexDir = path.join(cacheDir, slug(name));
+export async function openCorpus(
+  name: string,
+  articlesDir: string,
+  embedder: Embedder,
+  options: { graph?: boolean; cacheDir?: string } = {},
+): Promise<MemoryIndex> {
+  const indexDir = path.join(options.cacheDir ?? path.join('.cache', 'eval'), slug(name));
   const config = cliConfig({ SOURCES_DIR: articlesDir, INDEX_DIR: indexDir });
-  const store = new VectraStore(indexDir);
+  const store = new VectraStore(indexDir, options.graph ? { largeAbove: 0 } : {});
   const progress = progressRenderer();
   const summary = await reindexFromConfig(config, embedder, store, { onProgress: progress.onProgress });
   progress.stop();
+  if (options.graph) await store.ensureGraph();
   const index = await store.open();
   if (!index) throw new Error(`The eval index in ${indexDir} could not be opened.`);
   stderrLog(

@@ -22,12 +22,12 @@ const options = new Command('eval')
   .option('--misses', 'list the seed questions Docent gets wrong (declined, first quote misses, or unanswerable yet answered with high confidence)')
   .option(
     '--store <kind>',
-    'answer from the vectra store, or from postgres (DATABASE_URL, else PGlite on 127.0.0.1); baselines always read the Vectra copy',
+    'answer from the vectra store; from postgres (DATABASE_URL, else PGlite on 127.0.0.1); or from the vectra store searched as a large index is (graph: HNSW candidates, scored exactly); baselines always read the Vectra copy',
     'vectra',
   )
   .parse()
   .opts<{ limit?: number; misses?: boolean; store: string }>();
-if (options.store !== 'vectra' && options.store !== 'postgres') throw new Error(`--store must be vectra or postgres, not ${options.store}`);
+if (!['vectra', 'postgres', 'graph'].includes(options.store)) throw new Error(`--store must be vectra, postgres or graph, not ${options.store}`);
 
 interface Row extends SetResult {
   readonly label: string;
@@ -45,6 +45,7 @@ const closers: (() => Promise<void>)[] = [];
 /** The corpus in memory (for the baselines), and the reader Docent answers from in this run. */
 async function corpus(name: string, articlesDir: string): Promise<MemoryIndex> {
   const index = await openCorpus(name, articlesDir, embedder);
+  if (options.store === 'graph') readers.set(index, await openCorpus(name, articlesDir, embedder, { graph: true }));
   if (databaseUrl !== undefined && options.store === 'postgres') {
     const postgres = await openPostgresCorpus(name, articlesDir, embedder, databaseUrl);
     readers.set(index, postgres.reader);
@@ -96,7 +97,7 @@ await local?.stop();
 const cell = (part: number, whole: number) => percent(part, whole).padStart(6);
 const pair = (row: Row, method: Method) => (row.answerable > 0 ? `${cell(row.hits[method][0], row.n)} ${cell(row.hits[method][1], row.n)}` : ' '.repeat(13));
 const lines = [
-  `Answer quality (hit@1 hit@3) and decisions, on data nothing was fitted on; Docent answering from the ${options.store === 'postgres' ? 'PostgreSQL' : 'Vectra'} store. Baselines: one sentence per quote.`,
+  `Answer quality (hit@1 hit@3) and decisions, on data nothing was fitted on; Docent answering from the ${{ postgres: 'PostgreSQL store', graph: 'Vectra store searched as a large index (HNSW candidates)', vectra: 'Vectra store' }[options.store]}. Baselines: one sentence per quote.`,
   '',
   `${'set'.padEnd(26)} ${'n'.padStart(5)}   ${'Docent'.padEnd(13)}   ${'BM25'.padEnd(13)}   ${'dense'.padEnd(13)}   ${'RRF'.padEnd(13)}   ${'high'.padStart(6)} ${'low'.padStart(6)} ${'declined'.padStart(8)}`,
   ...rows.map(

@@ -1,9 +1,9 @@
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { Index, MetricKind, ScalarKind } from 'usearch';
 import { z } from 'zod';
-import { yieldToEventLoop } from '../store.ts';
-import type { VectorMatrix } from '../vectorMath.ts';
+import { readPreparedShard } from './shards.ts';
 
 /**
  * The first stage of a large Vectra index: an HNSW graph ([USearch](https://github.com/unum-cloud/usearch))
@@ -17,8 +17,8 @@ export const ANN_FILE = 'dense.usearch';
 const ANN_KEYS_FILE = 'ann-keys.json';
 const SENTENCE_BITS = 24n;
 const SENTENCE_MASK = (1n << SENTENCE_BITS) - 1n;
-/** Vectors added per call: each call holds the event loop for a few tens of milliseconds. */
-const ADD_BATCH = 96;
+/** Vectors added per call (on the graph's own thread). */
+const ADD_BATCH = 1024;
 /** Deleted sentences stay in the graph as tombstones; past this share of it, it is rebuilt. */
 const MAX_TOMBSTONES = 0.25;
 const CONNECTIVITY = 16;
@@ -53,13 +53,15 @@ export async function readAnnKeys(folder: string): Promise<AnnKeys | undefined> 
 
 export interface AnnShard {
   readonly name: string;
-  /** The shard's dense vectors, read only for shards the graph does not hold yet. */
-  readonly dense: () => Promise<VectorMatrix>;
+  /** The shard's folder, whose dense vectors are read only when the graph does not hold them yet. */
+  readonly folder: string;
 }
 
 /**
  * Writes the graph for a generation of `shards` into `folder`, from the previous generation's graph
- * when there is one (dropping the shards it no longer lists), else from scratch.
+ * when there is one (dropping the shards it no longer lists), else from scratch. Loading, adding
+ * and saving a graph each hold their thread for a while, so the store runs this on a thread of its
+ * own (`writeAnnOffThread`).
  */
 export async function writeAnn(folder: string, dimensions: number, shards: readonly AnnShard[], previous: string | undefined): Promise<void> {
   const before = previous ? await readAnnKeys(previous) : undefined;
@@ -84,7 +86,7 @@ export async function writeAnn(folder: string, dimensions: number, shards: reado
   }
   for (const shard of shards) {
     if (keys.shards[shard.name]) continue;
-    const dense = await shard.dense();
+    const dense = (await readPreparedShard(shard.folder, dimensions, true, false)).denseVectors;
     const number = keys.next++;
     for (let from = 0; from < dense.rows; from += ADD_BATCH) {
       const rows = Math.min(ADD_BATCH, dense.rows - from);
@@ -96,12 +98,27 @@ export async function writeAnn(folder: string, dimensions: number, shards: reado
       const batchKeys = new BigUint64Array(rows);
       for (let r = 0; r < rows; r++) batchKeys[r] = keyOf(number, from + r);
       index.add(batchKeys, batch, 2);
-      await yieldToEventLoop();
     }
     keys.shards[shard.name] = { number, sentences: dense.rows };
   }
   index.save(path.join(folder, ANN_FILE));
   await writeFile(path.join(folder, ANN_KEYS_FILE), JSON.stringify(keys));
+}
+
+/** `writeAnn` on a worker thread, so the thread that answers questions never waits on the graph. */
+export function writeAnnOffThread(folder: string, dimensions: number, shards: readonly AnnShard[], previous: string | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    // A plain-JavaScript entry registers tsx in the new thread before loading the TypeScript worker.
+    const thread = new Worker(new URL('./annWorker.mjs', import.meta.url), { workerData: { folder, dimensions, shards, previous } });
+    thread.once('message', (reply: { done: true } | { failed: string }) => {
+      if ('failed' in reply) reject(new Error(reply.failed));
+      else resolve();
+    });
+    thread.once('error', reject);
+    thread.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`The graph-writing thread stopped with code ${code}.`));
+    });
+  });
 }
 
 /** A generation's graph, opened for questions (memory-mapped, so opening it reads next to nothing). */

@@ -6,7 +6,7 @@ import { withIndexLock, type LockHandle } from '../lock.ts';
 import type { IndexedSource, IndexSettings, Manifest } from '../manifest.ts';
 import { IndexUnreadableError, yieldToEventLoop, type GenerationWriter, type IndexStore, type SourceItems } from '../store.ts';
 import { newGenerationName, publishGeneration, readCurrentGeneration, removeStaleGenerations, syncPath } from './generations.ts';
-import { AnnReader, writeAnn } from './ann.ts';
+import { type AnnShard, AnnReader, writeAnnOffThread } from './ann.ts';
 import { INT8_ABOVE_SENTENCES, type MemoryIndex, MemoryIndexBuilder } from './memoryIndex.ts';
 import { checkShardSize, type PreparedShard, readPreparedShard, readShardTerms, termsFile, writeShard } from './shards.ts';
 
@@ -271,6 +271,25 @@ export class VectraStore implements IndexStore {
     return serving.value.build(serving.generation, serving.fellBackTo);
   }
 
+  /**
+   * Writes the HNSW graph of the current generation if it has none, so that it is searched as a
+   * large index is (the eval measures graph search on its small corpora this way).
+   */
+  async ensureGraph(): Promise<void> {
+    await this.exclusive(async () => {
+      const serving = await this.withServing(async (folder) => ({ folder, head: await this.readHead(folder) }));
+      if (serving === undefined || (await AnnReader.open(serving.value.folder, serving.value.head.manifest.settings.dimensions))) return;
+      const { folder, head } = serving.value;
+      const { dimensions } = head.manifest.settings;
+      await writeAnnOffThread(folder, dimensions, this.graphShards(Object.values(head.shards)), undefined);
+      await syncTree(folder);
+    });
+  }
+
+  private graphShards(names: readonly string[]): AnnShard[] {
+    return names.map((name) => ({ name, folder: path.join(this.shardsDir, name) }));
+  }
+
   async exclusive<T>(work: () => Promise<T>): Promise<T> {
     await this.checkLocation();
     return withIndexLock(this.location, async (lock) => {
@@ -327,11 +346,7 @@ export class VectraStore implements IndexStore {
           await writeFile(path.join(folder, SHARDS_FILE), JSON.stringify(shards));
           await writeFile(path.join(folder, TERMS_FILE), JSON.stringify(Object.fromEntries(terms)));
           if (manifest.sources.reduce((sum, source) => sum + source.sentences, 0) > (this.options.largeAbove ?? INT8_ABOVE_SENTENCES)) {
-            const graphShards = Object.values(shards).map((name) => ({
-              name,
-              dense: async () => (await readPreparedShard(path.join(this.shardsDir, name), dimensions, true, false)).denseVectors,
-            }));
-            await writeAnn(folder, dimensions, graphShards, previousFolder);
+            await writeAnnOffThread(folder, dimensions, this.graphShards(Object.values(shards)), previousFolder);
           }
           // The manifest is written last: a generation folder without one was never finished.
           await writeFile(path.join(folder, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);

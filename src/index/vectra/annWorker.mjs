@@ -1,0 +1,5 @@
+// The graph-writing thread's entry: teaches this thread TypeScript (tsx), then runs annWorker.ts.
+import { register } from 'tsx/esm/api';
+
+register();
+await import('./annWorker.ts');
