@@ -10,28 +10,25 @@ import { readPreparedShard } from './shards.ts';
  * over each sentence's dense vector (alone + in context), which finds the closest few hundred
  * sentences without scoring every one; they are then scored exactly. Written with each large
  * generation: the previous generation's graph less the sources it drops plus the ones written now,
- * so a re-index adds only what changed. A sentence's key is its shard's number and its place in
- * the shard.
+ * so a re-index adds only what changed. Each shard takes a run of consecutive keys, one per
+ * sentence: USearch hashes keys, and keys that differ only in their high bits (a shard number
+ * shifted up) collide so often that opening a graph of 300,000 took over a minute.
  */
 export const ANN_FILE = 'dense.usearch';
 const ANN_KEYS_FILE = 'ann-keys.json';
-const SENTENCE_BITS = 24n;
-const SENTENCE_MASK = (1n << SENTENCE_BITS) - 1n;
 /** Vectors added per call (on the graph's own thread). */
 const ADD_BATCH = 1024;
 /** Deleted sentences stay in the graph as tombstones; past this share of it, it is rebuilt. */
 const MAX_TOMBSTONES = 0.25;
 const CONNECTIVITY = 16;
 
-/** For each shard in the graph: its number, and how many sentences it added. */
+/** For each shard in the graph: its first key and how many sentences it added; the next free key. */
 const annKeys = z.object({
-  shards: z.record(z.string(), z.object({ number: z.number().int().nonnegative(), sentences: z.number().int().nonnegative() })),
+  shards: z.record(z.string(), z.object({ first: z.number().int().nonnegative(), sentences: z.number().int().nonnegative() })),
   next: z.number().int().nonnegative(),
   tombstones: z.number().int().nonnegative(),
 });
 export type AnnKeys = z.infer<typeof annKeys>;
-
-const keyOf = (shard: number, sentence: number) => (BigInt(shard) << SENTENCE_BITS) | BigInt(sentence);
 
 const newIndex = (dimensions: number) =>
   new Index({
@@ -78,7 +75,7 @@ export async function writeAnn(folder: string, dimensions: number, shards: reado
       index.load(path.join(folder, ANN_FILE));
       for (const [, shard] of dropped) {
         const gone = new BigUint64Array(shard.sentences);
-        for (let i = 0; i < shard.sentences; i++) gone[i] = keyOf(shard.number, i);
+        for (let i = 0; i < shard.sentences; i++) gone[i] = BigInt(shard.first + i);
         index.remove(gone);
       }
       keys = { shards: Object.fromEntries(Object.entries(before.shards).filter(([name]) => wanted.has(name))), next: before.next, tombstones };
@@ -87,7 +84,8 @@ export async function writeAnn(folder: string, dimensions: number, shards: reado
   for (const shard of shards) {
     if (keys.shards[shard.name]) continue;
     const dense = (await readPreparedShard(shard.folder, dimensions, true, false)).denseVectors;
-    const number = keys.next++;
+    const first = keys.next;
+    keys.next += dense.rows;
     for (let from = 0; from < dense.rows; from += ADD_BATCH) {
       const rows = Math.min(ADD_BATCH, dense.rows - from);
       const batch = new Float32Array(rows * dimensions);
@@ -96,10 +94,10 @@ export async function writeAnn(folder: string, dimensions: number, shards: reado
         for (let d = 0; d < dimensions; d++) batch[r * dimensions + d] = dense.codes[(from + r) * dimensions + d]! * scale;
       }
       const batchKeys = new BigUint64Array(rows);
-      for (let r = 0; r < rows; r++) batchKeys[r] = keyOf(number, from + r);
+      for (let r = 0; r < rows; r++) batchKeys[r] = BigInt(first + from + r);
       index.add(batchKeys, batch, 2);
     }
-    keys.shards[shard.name] = { number, sentences: dense.rows };
+    keys.shards[shard.name] = { first, sentences: dense.rows };
   }
   index.save(path.join(folder, ANN_FILE));
   await writeFile(path.join(folder, ANN_KEYS_FILE), JSON.stringify(keys));
@@ -123,10 +121,18 @@ export function writeAnnOffThread(folder: string, dimensions: number, shards: re
 
 /** A generation's graph, opened for questions (memory-mapped, so opening it reads next to nothing). */
 export class AnnReader {
+  /** The shards' first keys, ascending, and the shard each belongs to: a key's shard is found by bisection. */
+  private readonly firsts: number[];
+  private readonly names: string[];
+
   private constructor(
     private readonly index: Index,
     private readonly keys: AnnKeys,
-  ) {}
+  ) {
+    const runs = Object.entries(keys.shards).sort((a, b) => a[1].first - b[1].first);
+    this.firsts = runs.map(([, shard]) => shard.first);
+    this.names = runs.map(([name]) => name);
+  }
 
   static async open(folder: string, dimensions: number): Promise<AnnReader | undefined> {
     const keys = await readAnnKeys(folder);
@@ -140,13 +146,28 @@ export class AnnReader {
     return new AnnReader(index, keys);
   }
 
-  numberOf(shard: string): number | undefined {
-    return this.keys.shards[shard]?.number;
+  /** Whether the graph holds this shard's sentences. */
+  holds(shard: string): boolean {
+    return this.keys.shards[shard] !== undefined;
   }
 
-  /** The `k` sentences closest to `query`, as (shard number, sentence in shard). */
-  nearest(query: Float32Array, k: number): { shard: number; sentence: number }[] {
-    const { keys } = this.index.search(query, k, 0);
-    return Array.from(keys, (key) => ({ shard: Number(key >> SENTENCE_BITS), sentence: Number(key & SENTENCE_MASK) }));
+  /** The `k` sentences closest to `query`, as (shard name, sentence in shard). */
+  nearest(query: Float32Array, k: number): { shard: string; sentence: number }[] {
+    const found: { shard: string; sentence: number }[] = [];
+    for (const key of this.index.search(query, k, 0).keys) {
+      const value = Number(key);
+      let low = 0;
+      let high = this.firsts.length - 1;
+      while (low < high) {
+        const middle = (low + high + 1) >> 1;
+        if (this.firsts[middle]! <= value) low = middle;
+        else high = middle - 1;
+      }
+      const name = this.names[low];
+      if (name === undefined || value < this.firsts[low]!) continue;
+      const sentence = value - this.firsts[low]!;
+      if (sentence < this.keys.shards[name]!.sentences) found.push({ shard: name, sentence });
+    }
+    return found;
   }
 }

@@ -17,7 +17,7 @@ export const ANN_CANDIDATES = 400;
 /** A large index's graph, and where each of its shards' sentences begin in this index. */
 interface Graph {
   readonly reader: AnnReader;
-  readonly firstSentence: Map<number, { readonly first: number; readonly count: number }>;
+  readonly firstSentence: Map<string, { readonly first: number; readonly count: number }>;
 }
 
 interface IndexParts {
@@ -50,7 +50,7 @@ export class MemoryIndexBuilder {
   private readonly parts: IndexParts;
   private sentenceCount = 0;
   private chunkCount = 0;
-  private readonly firstSentence = new Map<number, { first: number; count: number }>();
+  private readonly firstSentence = new Map<string, { first: number; count: number }>();
 
   constructor(
     private readonly manifest: Manifest,
@@ -95,8 +95,7 @@ export class MemoryIndexBuilder {
       parts.chunkTo[firstSentence + i] = firstChunk + high;
     });
     if (!this.terms) for (const [term, count] of Object.entries(shard.termCounts)) parts.termCounts.set(term, (parts.termCounts.get(term) ?? 0) + count);
-    const number = name === undefined ? undefined : this.ann?.numberOf(name);
-    if (number !== undefined) this.firstSentence.set(number, { first: firstSentence, count: shard.sentences.length });
+    if (name !== undefined && this.ann?.holds(name)) this.firstSentence.set(name, { first: firstSentence, count: shard.sentences.length });
     this.sentenceCount += shard.sentences.length;
     this.chunkCount += shard.chunks.length;
   }
