@@ -355,9 +355,12 @@ describe('a large Vectra index', () => {
     for (const probe of probes) {
       const expected = await exact!.nearest(probe, 10);
       const found = await graph!.nearest(probe, 10);
-      // int8 rounding (about 1e-3 in a cosine) may swap near-ties, nothing more.
+      // The sentence itself first; of the exact ten nearest, the graph (approximate, and built on two
+      // threads, so not the same graph every time) may miss one.
       expect(found[0]!.sentence).toEqual(expected[0]!.sentence);
-      found.forEach((hit, i) => expect(Math.abs(hit.cosine + hit.contextCosine - expected[i]!.cosine - expected[i]!.contextCosine)).toBeLessThan(0.01));
+      const key = (hit: { sentence: { sourceId: string; sentence: number } }) => `${hit.sentence.sourceId}#${hit.sentence.sentence}`;
+      const exactKeys = new Set(expected.map(key));
+      expect(found.filter((hit) => exactKeys.has(key(hit))).length).toBeGreaterThanOrEqual(firstStage === 'graph' ? 9 : 10);
     }
   }
 
