@@ -6,10 +6,10 @@ import { type PreparedShard, ShardFormatError } from './shards.ts';
 
 /**
  * A generation held in memory: every vector in a matrix (one row per record), float32 or, past
- * INT8_ABOVE_SENTENCES, int8. A small one is searched exhaustively; a large one through its HNSW
+ * LARGE_ABOVE_SENTENCES, int8. A small one is searched exhaustively; a large one through its HNSW
  * graph (ann.ts), whose closest ANN_CANDIDATES sentences are then scored exactly.
  */
-export const INT8_ABOVE_SENTENCES = 200_000;
+export const LARGE_ABOVE_SENTENCES = 200_000;
 
 /** Sentences the graph proposes for exact scoring: four times the 100 that ranking reads. */
 export const ANN_CANDIDATES = 400;

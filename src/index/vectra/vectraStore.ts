@@ -7,7 +7,7 @@ import type { IndexedSource, IndexSettings, Manifest } from '../manifest.ts';
 import { IndexUnreadableError, yieldToEventLoop, type GenerationWriter, type IndexStore, type SourceItems } from '../store.ts';
 import { newGenerationName, publishGeneration, readCurrentGeneration, removeStaleGenerations, syncPath } from './generations.ts';
 import { type AnnShard, AnnReader, writeAnnOffThread } from './ann.ts';
-import { INT8_ABOVE_SENTENCES, type MemoryIndex, MemoryIndexBuilder } from './memoryIndex.ts';
+import { LARGE_ABOVE_SENTENCES, type MemoryIndex, MemoryIndexBuilder } from './memoryIndex.ts';
 import { checkShardSize, type PreparedShard, readPreparedShard, readShardTerms, termsFile, writeShard } from './shards.ts';
 
 /** Shards read ahead while loading: enough to keep the disk busy, few enough to hold little memory. */
@@ -240,7 +240,7 @@ export class VectraStore implements IndexStore {
   async open(): Promise<MemoryIndex | undefined> {
     const serving = await this.withServing(async (folder) => {
       const { manifest, shards } = await this.readHead(folder);
-      const int8 = manifest.sources.reduce((sum, source) => sum + source.sentences, 0) > (this.options.largeAbove ?? INT8_ABOVE_SENTENCES);
+      const int8 = this.isLarge(manifest);
       const terms = await readTerms(folder);
       const ann = int8 ? await AnnReader.open(folder, manifest.settings.dimensions) : undefined;
       const builder = new MemoryIndexBuilder(manifest, int8, terms, ann);
@@ -284,6 +284,11 @@ export class VectraStore implements IndexStore {
       await writeAnnOffThread(folder, dimensions, this.graphShards(Object.values(head.shards)), undefined);
       await syncTree(folder);
     });
+  }
+
+  /** A large generation is held in int8 and searched through its HNSW graph. */
+  private isLarge(manifest: Manifest): boolean {
+    return manifest.sources.reduce((sum, source) => sum + source.sentences, 0) > (this.options.largeAbove ?? LARGE_ABOVE_SENTENCES);
   }
 
   private graphShards(names: readonly string[]): AnnShard[] {
@@ -345,7 +350,7 @@ export class VectraStore implements IndexStore {
           await mkdir(folder, { recursive: true });
           await writeFile(path.join(folder, SHARDS_FILE), JSON.stringify(shards));
           await writeFile(path.join(folder, TERMS_FILE), JSON.stringify(Object.fromEntries(terms)));
-          if (manifest.sources.reduce((sum, source) => sum + source.sentences, 0) > (this.options.largeAbove ?? INT8_ABOVE_SENTENCES)) {
+          if (this.isLarge(manifest)) {
             await writeAnnOffThread(folder, dimensions, this.graphShards(Object.values(shards)), previousFolder);
           }
           // The manifest is written last: a generation folder without one was never finished.
