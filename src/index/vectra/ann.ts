@@ -21,6 +21,12 @@ const ADD_BATCH = 1024;
 /** Deleted sentences stay in the graph as tombstones; past this share of it, it is rebuilt. */
 const MAX_TOMBSTONES = 0.25;
 const CONNECTIVITY = 16;
+/**
+ * How widely a search looks. USearch's default found a question's own sentence among 400
+ * candidates for 85% of questions at 300,000 random sentences; 1,600 found 98%, in about 10 ms
+ * (scratch measurement, random vectors: the hardest case for a graph).
+ */
+const EXPANSION_SEARCH = 1600;
 
 /** For each shard in the graph: its first key and how many sentences it added; the next free key. */
 const annKeys = z.object({
