@@ -43,7 +43,7 @@ const newIndex = (dimensions: number) =>
     quantization: ScalarKind.I8,
     connectivity: CONNECTIVITY,
     expansion_add: 0,
-    expansion_search: 0,
+    expansion_search: EXPANSION_SEARCH,
     multi: false,
   });
 
