@@ -1,4 +1,5 @@
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { Index, MetricKind, ScalarKind } from 'usearch';
@@ -16,6 +17,11 @@ import { readPreparedShard } from './shards.ts';
  */
 export const ANN_FILE = 'dense.usearch';
 const ANN_KEYS_FILE = 'ann-keys.json';
+/**
+ * Threads USearch adds with: all cores but one, which stays free for the thread that answers
+ * (on two cores, adding on both stalled answering by over 100 ms at a million sentences).
+ */
+const ADD_THREADS = Math.max(1, availableParallelism() - 1);
 /** Vectors added per call (on the graph's own thread). */
 const ADD_BATCH = 1024;
 /** Deleted sentences stay in the graph as tombstones; past this share of it, it is rebuilt. */
@@ -101,7 +107,7 @@ export async function writeAnn(folder: string, dimensions: number, shards: reado
       }
       const batchKeys = new BigUint64Array(rows);
       for (let r = 0; r < rows; r++) batchKeys[r] = BigInt(first + from + r);
-      index.add(batchKeys, batch, 2);
+      index.add(batchKeys, batch, ADD_THREADS);
     }
     keys.shards[shard.name] = { first, sentences: dense.rows };
   }
