@@ -401,6 +401,20 @@ describe('a large Vectra index', () => {
     await expectSameAsExact(dir, [renamed.items.sentences[2]!.vector, sources[7]!.items.sentences[30]!.vector]);
   });
 
+  it("rebuilds the graph when the previous generation's cannot be read", async () => {
+    const dir = tempDir('store-large-broken');
+    const store = new VectraStore(dir, { largeAbove: 0 });
+    await publishSources(store, sources.slice(0, 6));
+    const first = (await readdir(dir)).find((name) => name.startsWith('gen-'))!;
+    await writeFile(path.join(dir, first, 'dense.usearch'), 'cut short');
+    await publishSources(
+      store,
+      sources.slice(6),
+      sources.slice(0, 6).map((s) => s.described),
+    );
+    await expectSameAsExact(dir, [sources[1]!.items.sentences[5]!.vector, sources[9]!.items.sentences[5]!.vector]);
+  });
+
   it('is scanned exactly when its generation has no graph (written by an older Docent)', async () => {
     const dir = tempDir('store-large-old');
     await publishSources(new VectraStore(dir), sources);

@@ -1,4 +1,4 @@
-import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import path from 'node:path';
@@ -34,11 +34,15 @@ const CONNECTIVITY = 16;
  */
 const EXPANSION_SEARCH = 1600;
 
-/** For each shard in the graph: its first key and how many sentences it added; the next free key. */
+/**
+ * For each shard in the graph: its first key and how many sentences it added; the next free key;
+ * and the graph file's size as saved.
+ */
 const annKeys = z.object({
   shards: z.record(z.string(), z.object({ first: z.number().int().nonnegative(), sentences: z.number().int().nonnegative() })),
   next: z.number().int().nonnegative(),
   tombstones: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
 });
 export type AnnKeys = z.infer<typeof annKeys>;
 
@@ -53,17 +57,54 @@ const newIndex = (dimensions: number) =>
     multi: false,
   });
 
+/**
+ * The keys of the graph in `folder`, or undefined when it has none that can be used: USearch reads
+ * a graph file without checking it and crashes the process on one cut short, so a file whose size
+ * is not the size it was saved with is never handed to it.
+ */
 export async function readAnnKeys(folder: string): Promise<AnnKeys | undefined> {
   const text = await readFile(path.join(folder, ANN_KEYS_FILE), 'utf8').catch(() => undefined);
   if (text === undefined) return undefined;
-  const parsed = annKeys.safeParse(JSON.parse(text));
-  return parsed.success ? parsed.data : undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const parsed = annKeys.safeParse(json);
+  if (!parsed.success) return undefined;
+  const bytes = await stat(path.join(folder, ANN_FILE)).then(
+    (file) => file.size,
+    () => undefined,
+  );
+  return bytes === parsed.data.bytes ? parsed.data : undefined;
 }
 
 export interface AnnShard {
   readonly name: string;
   /** The shard's folder, whose dense vectors are read only when the graph does not hold them yet. */
   readonly folder: string;
+}
+
+/**
+ * Loads a copy of the previous generation's graph into `index` and removes the shards this
+ * generation drops; returns the keys it then holds. Throws when too much of it would be deleted
+ * entries (it is then rebuilt) or it cannot be read.
+ */
+async function carriedOver(index: Index, before: AnnKeys, previous: string, folder: string, wanted: ReadonlySet<string>): Promise<Omit<AnnKeys, 'bytes'>> {
+  const live = Object.values(before.shards).reduce((sum, shard) => sum + shard.sentences, 0);
+  const dropped = Object.entries(before.shards).filter(([name]) => !wanted.has(name));
+  const tombstones = before.tombstones + dropped.reduce((sum, [, shard]) => sum + shard.sentences, 0);
+  if (tombstones > MAX_TOMBSTONES * (live + before.tombstones)) throw new Error('the graph is mostly deleted entries; rebuilding it');
+  // A copy is loaded, never the previous generation's file itself, which readers may be viewing.
+  await copyFile(path.join(previous, ANN_FILE), path.join(folder, ANN_FILE));
+  index.load(path.join(folder, ANN_FILE));
+  for (const [, shard] of dropped) {
+    const gone = new BigUint64Array(shard.sentences);
+    for (let i = 0; i < shard.sentences; i++) gone[i] = BigInt(shard.first + i);
+    index.remove(gone);
+  }
+  return { shards: Object.fromEntries(Object.entries(before.shards).filter(([name]) => wanted.has(name))), next: before.next, tombstones };
 }
 
 /**
@@ -74,23 +115,16 @@ export interface AnnShard {
  */
 export async function writeAnn(folder: string, dimensions: number, shards: readonly AnnShard[], previous: string | undefined): Promise<void> {
   const before = previous ? await readAnnKeys(previous) : undefined;
-  const index = newIndex(dimensions);
-  let keys: AnnKeys = { shards: {}, next: 0, tombstones: 0 };
+  let index = newIndex(dimensions);
+  let keys: Omit<AnnKeys, 'bytes'> = { shards: {}, next: 0, tombstones: 0 };
   const wanted = new Set(shards.map((shard) => shard.name));
   if (before && previous) {
-    const live = Object.values(before.shards).reduce((sum, shard) => sum + shard.sentences, 0);
-    const dropped = Object.entries(before.shards).filter(([name]) => !wanted.has(name));
-    const tombstones = before.tombstones + dropped.reduce((sum, [, shard]) => sum + shard.sentences, 0);
-    if (tombstones <= MAX_TOMBSTONES * (live + before.tombstones)) {
-      // A copy is loaded, never the previous generation's file itself, which readers may be viewing.
-      await copyFile(path.join(previous, ANN_FILE), path.join(folder, ANN_FILE));
-      index.load(path.join(folder, ANN_FILE));
-      for (const [, shard] of dropped) {
-        const gone = new BigUint64Array(shard.sentences);
-        for (let i = 0; i < shard.sentences; i++) gone[i] = BigInt(shard.first + i);
-        index.remove(gone);
-      }
-      keys = { shards: Object.fromEntries(Object.entries(before.shards).filter(([name]) => wanted.has(name))), next: before.next, tombstones };
+    try {
+      keys = await carriedOver(index, before, previous, folder, wanted);
+    } catch {
+      // The previous graph is mostly deleted entries, or cannot be copied or read: this one starts afresh.
+      index = newIndex(dimensions);
+      keys = { shards: {}, next: 0, tombstones: 0 };
     }
   }
   for (const shard of shards) {
@@ -112,7 +146,8 @@ export async function writeAnn(folder: string, dimensions: number, shards: reado
     keys.shards[shard.name] = { first, sentences: dense.rows };
   }
   index.save(path.join(folder, ANN_FILE));
-  await writeFile(path.join(folder, ANN_KEYS_FILE), JSON.stringify(keys));
+  const { size } = await stat(path.join(folder, ANN_FILE));
+  await writeFile(path.join(folder, ANN_KEYS_FILE), JSON.stringify({ ...keys, bytes: size } satisfies AnnKeys));
 }
 
 /** `writeAnn` on a worker thread, so the thread that answers questions never waits on the graph. */
