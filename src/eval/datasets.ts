@@ -37,6 +37,16 @@ const sentenceLine = z.object({
   in_scope: z.boolean(),
 });
 const offTopicLine = z.object({ id: z.string(), question: z.string() });
+/**
+ * Docent's own tuning questions: natural wording about the tuning half of new_wiki. An answerable
+ * one has gold answer strings; a `related` one is about an article that does not answer it; an
+ * `off-topic` one is about nothing the articles cover.
+ */
+const tuningLine = z.union([
+  z.object({ id: z.string(), question: z.string(), article_file: z.string(), answers: z.array(z.string()).min(1) }).strict(),
+  z.object({ id: z.string(), question: z.string(), article_file: z.string(), kind: z.literal('related') }).strict(),
+  z.object({ id: z.string(), question: z.string(), kind: z.literal('off-topic') }).strict(),
+]);
 
 async function readJsonl<T>(file: string, schema: z.ZodType<T>): Promise<T[]> {
   const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
@@ -96,6 +106,20 @@ async function sentenceSet(name: string, questionsFile: string, articlesDir: str
 export function wikiQa(root = SHARED_EVAL): Promise<EvalSet> {
   const dir = path.join(root, 'wikiqa');
   return sentenceSet('WikiQA dev', path.join(dir, 'questions.jsonl'), path.join(dir, 'articles'));
+}
+
+/**
+ * Docent's own natural tuning questions (eval/tuning-questions.jsonl), asked of the new_wiki index:
+ * only about its tuning-half articles, so nothing reported is fitted on them.
+ */
+export async function naturalTuningQuestions(file = path.resolve('eval', 'tuning-questions.jsonl')): Promise<EvalQuestion[]> {
+  const lines = await readJsonl(file, tuningLine);
+  return lines.map((line): EvalQuestion => {
+    if ('article_file' in line && !isTuningArticle(line.article_file))
+      throw new Error(`${file}: ${line.id} is about a reporting-half article (${line.article_file})`);
+    if ('answers' in line) return { id: line.id, question: line.question, article: line.article_file, answerable: true, answers: line.answers };
+    return { id: line.id, question: line.question, ...('article_file' in line ? { article: line.article_file } : {}), answerable: false };
+  });
 }
 
 /** Docent's own natural questions about sources/, written before anything was fitted. */

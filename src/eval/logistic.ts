@@ -30,22 +30,29 @@ export interface BinaryModel extends Standardised {
   readonly bias: number;
 }
 
-export function fitBinary(rows: readonly (readonly number[])[], labels: readonly boolean[], options: FitOptions = {}): BinaryModel {
+/** `sampleWeights` (one per row, 1 by default) let a small set count as much as a large one. */
+export function fitBinary(
+  rows: readonly (readonly number[])[],
+  labels: readonly boolean[],
+  options: FitOptions = {},
+  sampleWeights: readonly number[] = rows.map(() => 1),
+): BinaryModel {
   const { l2 = 1e-3, iterations = 800, learningRate = 0.5 } = options;
   const norm = standardisation(rows);
   const x = rows.map((row) => standardise(row, norm));
+  const total = sampleWeights.reduce((sum, w) => sum + w, 0);
   const weights = new Array<number>(norm.mean.length).fill(0);
   let bias = 0;
   for (let it = 0; it < iterations; it++) {
     const gradient = new Array<number>(weights.length).fill(0);
     let biasGradient = 0;
     x.forEach((row, n) => {
-      const error = sigmoid(bias + row.reduce((sum, v, j) => sum + v * weights[j]!, 0)) - (labels[n] ? 1 : 0);
+      const error = sampleWeights[n]! * (sigmoid(bias + row.reduce((sum, v, j) => sum + v * weights[j]!, 0)) - (labels[n] ? 1 : 0));
       biasGradient += error;
       row.forEach((v, j) => (gradient[j]! += error * v));
     });
-    bias -= (learningRate * biasGradient) / x.length;
-    weights.forEach((w, j) => (weights[j] = w - learningRate * (gradient[j]! / x.length + l2 * w)));
+    bias -= (learningRate * biasGradient) / total;
+    weights.forEach((w, j) => (weights[j] = w - learningRate * (gradient[j]! / total + l2 * w)));
   }
   return { ...norm, weights, bias };
 }
@@ -57,6 +64,8 @@ export function binaryProbability(model: BinaryModel, row: readonly number[]): n
 export interface CandidateGroup {
   readonly rows: readonly (readonly number[])[];
   readonly gold: readonly boolean[];
+  /** How much this question counts (1 by default). */
+  readonly weight?: number;
 }
 
 /** Weights on the original feature scale (standardising only shifts every candidate of a question alike). */
@@ -65,10 +74,13 @@ export function fitConditional(groups: readonly CandidateGroup[], options: FitOp
   const usable = groups.filter((group) => group.gold.some(Boolean) && group.gold.some((g) => !g));
   const norm = standardisation(usable.flatMap((group) => group.rows));
   const x = usable.map((group) => group.rows.map((row) => standardise(row, norm)));
+  const groupWeights = usable.map((group) => group.weight ?? 1);
+  const total = groupWeights.reduce((sum, w) => sum + w, 0);
   const weights = new Array<number>(norm.mean.length).fill(0);
   for (let it = 0; it < iterations; it++) {
     const gradient = new Array<number>(weights.length).fill(0);
     x.forEach((rows, g) => {
+      const groupWeight = groupWeights[g]!;
       const scores = rows.map((row) => row.reduce((sum, v, j) => sum + v * weights[j]!, 0));
       const top = Math.max(...scores);
       const exp = scores.map((s) => Math.exp(s - top));
@@ -76,11 +88,11 @@ export function fitConditional(groups: readonly CandidateGroup[], options: FitOp
       const p = exp.map((e) => e / total);
       const goldMass = p.reduce((sum, value, i) => sum + (usable[g]!.gold[i] ? value : 0), 0);
       rows.forEach((row, i) => {
-        const coefficient = p[i]! - (usable[g]!.gold[i] ? p[i]! / goldMass : 0);
+        const coefficient = groupWeight * (p[i]! - (usable[g]!.gold[i] ? p[i]! / goldMass : 0));
         row.forEach((v, j) => (gradient[j]! += coefficient * v));
       });
     });
-    weights.forEach((w, j) => (weights[j] = w - learningRate * (gradient[j]! / x.length + l2 * w)));
+    weights.forEach((w, j) => (weights[j] = w - learningRate * (gradient[j]! / total + l2 * w)));
   }
   return weights.map((w, j) => w / norm.scale[j]!);
 }

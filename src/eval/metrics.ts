@@ -41,3 +41,16 @@ export function isSentenceHit(quotes: readonly string[], goldSentences: readonly
     return text.length > 0 && gold.some((sentence) => sentence.includes(text));
   });
 }
+
+/** The value below which a share `q` of the total weight lies (`values` in any order, one weight each). */
+export function weightedQuantile(values: readonly number[], weights: readonly number[], q: number): number {
+  if (values.length === 0) return Number.NaN;
+  const order = values.map((_, i) => i).sort((a, b) => values[a]! - values[b]!);
+  const total = weights.reduce((sum, w) => sum + w, 0);
+  let below = 0;
+  for (const i of order) {
+    below += weights[i]!;
+    if (below > q * total) return values[i]!;
+  }
+  return values[order.at(-1)!]!;
+}

@@ -37,3 +37,29 @@ describe('fitConditional', () => {
     }
   });
 });
+
+describe('sample weights', () => {
+  it('fitBinary: a heavily weighted minority moves the boundary toward itself', () => {
+    // Same feature value, conflicting labels: the fitted probability is the weighted share of positives.
+    const rows = [[0.5], [0.5], [0.5], [0.5]];
+    const labels = [true, false, false, false];
+    const plain = binaryProbability(fitBinary(rows, labels, { iterations: 2000 }), [0.5]);
+    const weighted = binaryProbability(fitBinary(rows, labels, { iterations: 2000 }, [9, 1, 1, 1]), [0.5]);
+    expect(plain).toBeCloseTo(0.25, 1);
+    expect(weighted).toBeCloseTo(0.75, 1);
+  });
+
+  it('fitConditional: the groups that weigh more decide between conflicting features', () => {
+    // In "a" groups feature 0 marks gold; in "b" groups feature 1 does. Weight decides which wins.
+    const group = (goldFeature: number, weight: number) => ({
+      rows: [goldFeature === 0 ? [1, 0] : [0, 1], goldFeature === 0 ? [0, 1] : [1, 0]],
+      gold: [true, false],
+      weight,
+    });
+    const groups = (wA: number, wB: number) => [...Array.from({ length: 10 }, () => group(0, wA)), ...Array.from({ length: 10 }, () => group(1, wB))];
+    const favourA = fitConditional(groups(3, 1));
+    const favourB = fitConditional(groups(1, 3));
+    expect(favourA[0]!).toBeGreaterThan(favourA[1]!);
+    expect(favourB[1]!).toBeGreaterThan(favourB[0]!);
+  });
+});

@@ -1,0 +1,31 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { naturalTuningQuestions } from '../../src/eval/datasets.ts';
+
+async function fileWith(lines: readonly object[]): Promise<string> {
+  const file = path.join(await mkdtemp(path.join(tmpdir(), 'docent-tuning-')), 'tuning.jsonl');
+  await writeFile(file, `${lines.map((line) => JSON.stringify(line)).join('\n')}\n`);
+  return file;
+}
+
+describe('naturalTuningQuestions', () => {
+  it('reads the committed tuning questions: answerable ones with answers, the rest declinable', async () => {
+    const questions = await naturalTuningQuestions();
+    const answerable = questions.filter((q) => q.answerable);
+    expect(answerable.length).toBeGreaterThan(40);
+    expect(questions.length - answerable.length).toBeGreaterThan(40);
+    for (const q of answerable) expect(q.answers?.length).toBeGreaterThan(0);
+  });
+
+  it('refuses a question about a reporting-half article, naming the file and the question', async () => {
+    const file = await fileWith([{ id: 'X1', question: 'what is it?', article_file: '003_Odd.md', answers: ['it'] }]);
+    await expect(naturalTuningQuestions(file)).rejects.toThrow(`${file}: X1 is about a reporting-half article (003_Odd.md)`);
+  });
+
+  it('refuses a line that is neither answerable, related nor off-topic', async () => {
+    const file = await fileWith([{ id: 'X2', question: 'what is it?', kind: 'maybe' }]);
+    await expect(naturalTuningQuestions(file)).rejects.toThrow(file);
+  });
+});
