@@ -6,6 +6,8 @@ import type { SearchResult } from '../retrieval/search.ts';
  * best sentence answer it, rather than merely share its topic?). Below the related threshold
  * Docent declines; above it, it answers with high confidence when the answers model clears its
  * threshold, and otherwise shows the closest passages, flagged as possibly not a direct answer.
+ * A question holding a word that is rare in English and occurs nowhere in the sources must clear a
+ * higher related threshold: such a word usually names what the question is about.
  * Both are fitted by `npm run fit` (src/eval/fit.ts) on tuning data only.
  */
 export const EVIDENCE = [
@@ -23,6 +25,8 @@ export const EVIDENCE = [
   'similarity',
   /** Cosine to the paragraph around the best sentence. */
   'chunk',
+  /** 1 when the question holds a word rare in English that no source holds (`unfamiliarWords`). */
+  'unfamiliar',
 ] as const;
 
 export type EvidenceName = (typeof EVIDENCE)[number];
@@ -42,6 +46,8 @@ export interface LogisticModel {
 export interface DecisionModels {
   readonly related: LogisticModel;
   readonly answers: LogisticModel;
+  /** The related model's threshold for a question with an unfamiliar word (at least `related.threshold`). */
+  readonly relatedIfUnfamiliar: number;
 }
 
 export type Confidence = 'high' | 'low';
@@ -58,6 +64,7 @@ export function evidenceOf(result: SearchResult): Evidence | undefined {
     answerType: best.features.answerType,
     similarity: result.ranked.reduce((max, entry) => Math.max(max, entry.features.sentence, entry.features.context), -1),
     chunk: best.features.chunk,
+    unfamiliar: result.unfamiliar.length > 0 ? 1 : 0,
   };
 }
 
@@ -70,6 +77,9 @@ export function probability(model: LogisticModel, evidence: Evidence): number {
 }
 
 export function decide(evidence: Evidence | undefined, models: DecisionModels): Decision {
-  if (evidence === undefined || probability(models.related, evidence) < models.related.threshold) return { kind: 'decline' };
+  if (evidence === undefined) return { kind: 'decline' };
+  const related = probability(models.related, evidence);
+  const threshold = evidence.unfamiliar === 1 ? Math.max(models.related.threshold, models.relatedIfUnfamiliar) : models.related.threshold;
+  if (related < threshold) return { kind: 'decline' };
   return { kind: 'answer', confidence: probability(models.answers, evidence) >= models.answers.threshold ? 'high' : 'low' };
 }

@@ -26,6 +26,11 @@ export interface Embedder {
   dispose(): Promise<void>;
 }
 
+/** Whether the model's vocabulary holds `word` whole: one word piece between [CLS] and [SEP]. */
+export function isCommonWord(embedder: Pick<Embedder, 'countTokens'>, word: string): boolean {
+  return embedder.countTokens(word) === 3;
+}
+
 /** What loading the model reports while it works; front ends put it in words. */
 export type ModelEvent =
   | { readonly kind: 'converting-model' }

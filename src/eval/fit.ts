@@ -1,20 +1,24 @@
 /**
- * Fits Docent's ranking weights and decision models on the tuning half of SQuADShifts new_wiki
- * (its even-numbered articles) and writes src/fitted/fitted.json. Nothing here reads the reporting
- * half, WikiQA, COVID-QA or the seed questions. Run: `npm run fit`.
+ * Fits Docent's ranking weights and decision models on tuning data only and writes
+ * src/fitted/fitted.json. The tuning data: the SQuADShifts new_wiki crowd questions on its tuning
+ * half (even-numbered articles), and Docent's own natural questions on the same articles
+ * (eval/tuning-questions.jsonl: answerable ones, ones the article does not answer, and off-topic
+ * ones). Nothing here reads the reporting half's questions, WikiQA, COVID-QA or the seed
+ * questions. Run: `npm run fit`.
  */
 import { writeFile } from 'node:fs/promises';
-import { evidenceOf, probability, type EvidenceName, type LogisticModel } from '../answer/decide.ts';
+import { evidenceOf, probability, type Evidence, type EvidenceName } from '../answer/decide.ts';
 import { cliConfig, stderrEvents, stderrLog } from '../cli/context.ts';
 import { embedderFor } from '../docent.ts';
+import { isCommonWord } from '../embeddings/embedder.ts';
 import { FITTED_FILE, type Fitted } from '../fitted/fitted.ts';
-import { candidatesFor, FEATURES, search, type RankingWeights } from '../retrieval/search.ts';
 import type { SentenceFilter } from '../index/store.ts';
 import type { MemoryIndex } from '../index/vectra/memoryIndex.ts';
+import { candidatesFor, FEATURES, search, type RankingWeights } from '../retrieval/search.ts';
 import { openCorpus } from './corpus.ts';
-import { isTuningArticle, newWiki, quotesHit, type EvalQuestion } from './datasets.ts';
-import { binaryProbability, fitBinary, fitConditional } from './logistic.ts';
-import { quantile } from './metrics.ts';
+import { isTuningArticle, naturalTuningQuestions, newWiki, quotesHit, type EvalQuestion } from './datasets.ts';
+import { binaryProbability, type CandidateGroup, fitBinary, fitConditional } from './logistic.ts';
+import { weightedQuantile } from './metrics.ts';
 
 /** What tells "something in the sources is about this" from "nothing is". */
 const RELATED_EVIDENCE: EvidenceName[] = ['similarity', 'chunk', 'keywords', 'topScore'];
@@ -26,8 +30,19 @@ const ANSWER_EVIDENCE: EvidenceName[] = ['topScore', 'margin', 'keywords', 'aske
  * above it but unlike anything answered is shown as low confidence rather than declined.
  */
 const RELATED_KEEP = 0.995;
+/**
+ * Share of answerable crowd questions holding an unfamiliar word (mostly misspellings) that the
+ * stricter related threshold for such questions keeps.
+ */
+const UNFAMILIAR_KEEP = 0.9;
 /** Share of answerable tuning questions answered with high confidence. */
 const HIGH_SHARE = 0.9;
+/**
+ * How much the natural questions weigh against the crowd ones, as a share of the crowd questions'
+ * total: chosen among these by cross-validation over tuning articles (below).
+ */
+const NATURAL_SHARES = [0, 0.25, 0.5, 1];
+const FOLDS = 4;
 
 const round = (value: number) => Number(value.toFixed(5));
 
@@ -40,16 +55,89 @@ function answerChunkMask(index: MemoryIndex, question: EvalQuestion): SentenceFi
     sentence.sourceId === article && goldChunks.some((chunk) => chunk.firstSentence <= sentence.sentence && sentence.sentence <= chunk.lastSentence);
 }
 
-function logistic(features: EvidenceName[], rows: number[][], labels: boolean[], keepScores: number[][], keepShare: number): Fitted['decision']['related'] {
-  const model = fitBinary(rows, labels);
-  const probabilities = keepScores.map((row) => binaryProbability(model, row)).sort((a, b) => a - b);
+/** A question's ranking candidates, for the conditional logit. */
+interface Group extends CandidateGroup {
+  readonly article: string;
+}
+
+/** Weight of each of `count` natural questions so that together they weigh `share` of `crowd`. */
+const naturalWeight = (share: number, crowd: number, count: number) => (share * crowd) / Math.max(1, count);
+
+function fitRanker(crowd: readonly Group[], natural: readonly Group[], share: number): number[] {
+  const weight = naturalWeight(share, crowd.length, natural.length);
+  return fitConditional([...crowd, ...natural.map((group) => ({ ...group, weight }))]);
+}
+
+function firstHitShare(groups: readonly Group[], weights: readonly number[]): number {
+  const hits = groups.filter((group) => {
+    const scores = group.rows.map((row) => row.reduce((sum, value, j) => sum + value * weights[j]!, 0));
+    return group.gold[scores.indexOf(Math.max(...scores))];
+  }).length;
+  return hits / Math.max(1, groups.length);
+}
+
+/**
+ * The natural questions' weight that ranks best on articles left out of the fit: folds of tuning
+ * articles, each scored by the mean of its crowd and natural questions' hit@1, so that neither
+ * kind of question is given up for the other.
+ */
+function crossValidatedShare(crowd: readonly Group[], natural: readonly Group[]): { share: number; scores: Record<string, string> } {
+  const articles = [...new Set(crowd.map((group) => group.article))].sort();
+  const scores: Record<string, string> = {};
+  let best = { share: NATURAL_SHARES[0]!, score: -1 };
+  for (const share of NATURAL_SHARES) {
+    let crowdHits = 0;
+    let naturalHits = 0;
+    for (let fold = 0; fold < FOLDS; fold++) {
+      const heldOut = new Set(articles.filter((_, i) => i % FOLDS === fold));
+      const weights = fitRanker(
+        crowd.filter((g) => !heldOut.has(g.article)),
+        natural.filter((g) => !heldOut.has(g.article)),
+        share,
+      );
+      const crowdOut = crowd.filter((g) => heldOut.has(g.article));
+      const naturalOut = natural.filter((g) => heldOut.has(g.article));
+      crowdHits += firstHitShare(crowdOut, weights) * crowdOut.length;
+      naturalHits += firstHitShare(naturalOut, weights) * naturalOut.length;
+    }
+    const score = (crowdHits / crowd.length + naturalHits / natural.length) / 2;
+    scores[`natural share ${share}: held-out hit@1 crowd / natural`] =
+      `${((100 * crowdHits) / crowd.length).toFixed(1)}% / ${((100 * naturalHits) / natural.length).toFixed(1)}%`;
+    stderrLog(`  natural share ${share}: ${scores[`natural share ${share}: held-out hit@1 crowd / natural`]}`);
+    if (score > best.score) best = { share, score };
+  }
+  return { share: best.share, scores };
+}
+
+/** Evidence rows with a weight each, labelled for one decision model. */
+interface Example {
+  readonly evidence: Evidence;
+  readonly weight: number;
+  readonly positive: boolean;
+}
+
+function logistic(features: EvidenceName[], examples: readonly Example[], keep: readonly Example[], keepShare: number): Fitted['decision']['related'] {
+  const pick = (e: Evidence) => features.map((name) => e[name]);
+  const model = fitBinary(
+    examples.map((e) => pick(e.evidence)),
+    examples.map((e) => e.positive),
+    {},
+    examples.map((e) => e.weight),
+  );
+  const probabilities = keep.map((e) => binaryProbability(model, pick(e.evidence)));
   return {
     features,
     mean: model.mean.map(round),
     scale: model.scale.map(round),
     weights: model.weights.map(round),
     bias: round(model.bias),
-    threshold: round(quantile(probabilities, 1 - keepShare)),
+    threshold: round(
+      weightedQuantile(
+        probabilities,
+        keep.map((e) => e.weight),
+        1 - keepShare,
+      ),
+    ),
   };
 }
 
@@ -57,75 +145,152 @@ const config = cliConfig({});
 const embedder = await embedderFor(config, stderrEvents);
 const set = await newWiki();
 const index = await openCorpus(set.name, set.articlesDir, embedder);
-const tuning = set.questions.filter((question) => isTuningArticle(question.article!));
-stderrLog(`Embedding ${tuning.length} tuning questions…`);
-const vectors = await embedder.embed(tuning.map((question) => question.question));
+const crowdQuestions = set.questions.filter((question) => isTuningArticle(question.article!));
+const naturalQuestions = await naturalTuningQuestions();
+stderrLog(`Embedding ${crowdQuestions.length} crowd and ${naturalQuestions.length} natural tuning questions…`);
+const crowdVectors = await embedder.embed(crowdQuestions.map((q) => q.question));
+const naturalVectors = await embedder.embed(naturalQuestions.map((q) => q.question));
+const searchOptions = { isCommonWord: (word: string) => isCommonWord(embedder, word) };
 
-stderrLog('Fitting the ranker…');
-const groups = [];
-for (const [i, question] of tuning.entries()) {
-  const { candidates } = await candidatesFor(index, question.question, vectors[i]!);
-  groups.push({
-    rows: candidates.map(({ features }) => FEATURES.map((name) => features[name])),
-    gold: candidates.map(({ sentence }) => quotesHit(question, [sentence.text], 1)),
-  });
+async function groupsOf(questions: readonly EvalQuestion[], vectors: readonly number[][]): Promise<Group[]> {
+  const groups: Group[] = [];
+  for (const [i, question] of questions.entries()) {
+    if (!question.answerable) continue;
+    const { candidates } = await candidatesFor(index, question.question, vectors[i]!);
+    groups.push({
+      article: question.article!,
+      rows: candidates.map(({ features }) => FEATURES.map((name) => features[name])),
+      gold: candidates.map(({ sentence }) => quotesHit(question, [sentence.text], 1)),
+    });
+  }
+  return groups;
 }
-const weights = fitConditional(groups);
-const ranking = Object.fromEntries(FEATURES.map((name, j) => [name, round(weights[j]!)])) as RankingWeights;
+
+stderrLog('Fitting the ranker (the natural questions’ weight by cross-validation over tuning articles)…');
+const crowdGroups = await groupsOf(crowdQuestions, crowdVectors);
+const naturalGroups = await groupsOf(naturalQuestions, naturalVectors);
+const { share, scores } = crossValidatedShare(crowdGroups, naturalGroups);
+const fittedWeights = fitRanker(crowdGroups, naturalGroups, share);
+const ranking = Object.fromEntries(FEATURES.map((name, j) => [name, round(fittedWeights[j]!)])) as RankingWeights;
 
 stderrLog('Fitting the decision models (each question also asked with its answer, then its article, masked)…');
-const pick = (features: EvidenceName[], evidence: Record<EvidenceName, number>) => features.map((name) => evidence[name]);
-const answerable: Record<EvidenceName, number>[] = [];
-const answeredFirst: boolean[] = [];
-const withoutAnswer: Record<EvidenceName, number>[] = [];
-const withoutArticle: Record<EvidenceName, number>[] = [];
-for (const [i, question] of tuning.entries()) {
-  const vector = vectors[i]!;
-  const full = await search(index, question.question, vector, ranking);
-  const evidence = evidenceOf(full);
-  if (evidence === undefined) continue;
-  answerable.push(evidence);
-  answeredFirst.push(quotesHit(question, [full.ranked[0]!.sentence.text], 1));
-  const masked = evidenceOf(await search(index, question.question, vector, ranking, { exclude: answerChunkMask(index, question) }));
-  if (masked) withoutAnswer.push(masked);
-  const offTopic = evidenceOf(await search(index, question.question, vector, ranking, { exclude: (sentence) => sentence.sourceId === question.article }));
-  if (offTopic) withoutArticle.push(offTopic);
+/** Each tuning question asked as it is, and again with its answer's chunks and then its whole article masked. */
+interface Asked {
+  readonly question: EvalQuestion;
+  readonly natural: boolean;
+  readonly full: Evidence;
+  readonly answeredFirst: boolean;
+  readonly withoutAnswer?: Evidence;
+  readonly withoutArticle?: Evidence;
+}
+const asked: Asked[] = [];
+for (const [questions, vectors, natural] of [
+  [crowdQuestions, crowdVectors, false],
+  [naturalQuestions, naturalVectors, true],
+] as const) {
+  for (const [i, question] of questions.entries()) {
+    const vector = vectors[i]!;
+    const full = await search(index, question.question, vector, ranking, searchOptions);
+    const evidence = evidenceOf(full);
+    if (evidence === undefined) continue;
+    const masked = async (exclude: SentenceFilter) => evidenceOf(await search(index, question.question, vector, ranking, { ...searchOptions, exclude }));
+    asked.push({
+      question,
+      natural,
+      full: evidence,
+      answeredFirst: question.answerable && quotesHit(question, [full.ranked[0]!.sentence.text], 1),
+      ...(question.answerable ? { withoutAnswer: await masked(answerChunkMask(index, question)) } : {}),
+      ...(question.article ? { withoutArticle: await masked((sentence) => sentence.sourceId === question.article) } : {}),
+    });
+  }
 }
 
-const related = logistic(
-  RELATED_EVIDENCE,
-  [...answerable, ...withoutArticle].map((e) => pick(RELATED_EVIDENCE, e)),
-  [...answerable.map(() => true), ...withoutArticle.map(() => false)],
-  answerable.map((e) => pick(RELATED_EVIDENCE, e)),
-  RELATED_KEEP,
+/** Examples weighted so that the natural ones weigh `share` of the crowd ones, as in the ranker. */
+function weighted(crowd: readonly (Evidence | undefined)[], natural: readonly (Evidence | undefined)[], positive: boolean): Example[] {
+  const crowdEvidence = crowd.filter((e) => e !== undefined);
+  const naturalEvidence = natural.filter((e) => e !== undefined);
+  const weight = naturalWeight(share, crowdEvidence.length, naturalEvidence.length);
+  return [...crowdEvidence.map((evidence) => ({ evidence, weight: 1, positive })), ...naturalEvidence.map((evidence) => ({ evidence, weight, positive }))];
+}
+const crowd = asked.filter((a) => !a.natural);
+const natural = asked.filter((a) => a.natural);
+const answerable = weighted(
+  crowd.map((a) => a.full),
+  natural.filter((a) => a.question.answerable).map((a) => a.full),
+  true,
 );
-// The answers model learns from questions whose best quote does answer them, against the same questions with the answer masked.
-const answersPositive = answerable.filter((_, i) => answeredFirst[i]);
-const answers = logistic(
-  ANSWER_EVIDENCE,
-  [...answersPositive, ...withoutAnswer].map((e) => pick(ANSWER_EVIDENCE, e)),
-  [...answersPositive.map(() => true), ...withoutAnswer.map(() => false)],
-  answerable.map((e) => pick(ANSWER_EVIDENCE, e)),
-  HIGH_SHARE,
+// Off-topic: crowd questions with their article masked; natural off-topic questions; natural questions with their article masked.
+const offTopic = weighted(
+  crowd.map((a) => a.withoutArticle),
+  natural.map((a) => (a.question.article ? a.withoutArticle : a.full)),
+  false,
 );
+const related = logistic(RELATED_EVIDENCE, [...answerable, ...offTopic], answerable, RELATED_KEEP);
+// Read off the crowd questions alone: too few natural ones hold such a word for their weight to be fair.
+const unfamiliarCrowd = crowd.filter((a) => a.question.answerable && a.full.unfamiliar === 1).map((a) => probability(related, a.full));
+const relatedIfUnfamiliar = round(
+  Math.max(
+    related.threshold,
+    weightedQuantile(
+      unfamiliarCrowd,
+      unfamiliarCrowd.map(() => 1),
+      1 - UNFAMILIAR_KEEP,
+    ),
+  ),
+);
+// The answers model learns from questions whose best quote does answer them, against the crowd questions with the answer masked and the natural questions their article does not answer.
+const answersPositive = weighted(
+  crowd.filter((a) => a.answeredFirst).map((a) => a.full),
+  natural.filter((a) => a.answeredFirst).map((a) => a.full),
+  true,
+);
+const answersNegative = weighted(
+  crowd.map((a) => a.withoutAnswer),
+  natural.filter((a) => !a.question.answerable && a.question.article).map((a) => a.full),
+  false,
+);
+const answers = logistic(ANSWER_EVIDENCE, [...answersPositive, ...answersNegative], answerable, HIGH_SHARE);
 
-const share = (rows: Record<EvidenceName, number>[], test: (p: number) => boolean, model: LogisticModel) =>
-  `${((100 * rows.filter((e) => test(probability(model, e))).length) / Math.max(1, rows.length)).toFixed(1)}%`;
+const share_ = (examples: readonly Example[], test: (e: Evidence) => boolean) =>
+  `${((100 * examples.filter((e) => test(e.evidence)).length) / Math.max(1, examples.length)).toFixed(1)}%`;
+const declined = (e: Evidence) => probability(related, e) < (e.unfamiliar === 1 ? relatedIfUnfamiliar : related.threshold);
+const hitShare = (group: readonly Asked[]) =>
+  `${((100 * group.filter((a) => a.answeredFirst).length) / Math.max(1, group.filter((a) => a.question.answerable).length)).toFixed(1)}%`;
 const fitted: Fitted = {
   description:
-    'Fitted on the tuning half of SQuADShifts new_wiki (its even-numbered articles, CC BY 4.0; ../shared/eval/squadshifts-new-wiki) by src/eval/fit.ts. ' +
-    'Ranking: a conditional logit over the first-stage candidates of each question, gold = sentences holding a gold answer string. ' +
-    `Decision: "related" = logistic regression of answerable questions against the same questions with their article masked, threshold keeping ${100 * RELATED_KEEP}% of answerable ones; ` +
-    `"answers" = logistic regression of questions whose best quote answers them against the same questions with the chunks holding the answer masked, threshold giving ${100 * HIGH_SHARE}% of answerable ones high confidence. ` +
+    'Fitted by src/eval/fit.ts on tuning data only: the SQuADShifts new_wiki crowd questions on its tuning half (even-numbered articles, CC BY 4.0; ../shared/eval/squadshifts-new-wiki) ' +
+    "and Docent's own natural questions on the same articles (eval/tuning-questions.jsonl). " +
+    `Ranking: a conditional logit over the first-stage candidates of each question, gold = sentences holding a gold answer string; the natural questions weigh ${share} of the crowd questions' total, chosen by ${FOLDS}-fold cross-validation over tuning articles. ` +
+    `Decision: "related" = logistic regression of answerable questions against crowd questions with their article masked, natural off-topic questions and natural questions with their article masked, threshold keeping ${100 * RELATED_KEEP}% of answerable ones; ` +
+    `relatedIfUnfamiliar = the stricter threshold for a question holding a word rare in English that no source holds, keeping ${100 * UNFAMILIAR_KEEP}% of such answerable crowd questions (${unfamiliarCrowd.length}); ` +
+    `"answers" = logistic regression of questions whose best quote answers them against crowd questions with the chunks holding the answer masked and natural questions their article does not answer, threshold giving ${100 * HIGH_SHARE}% of answerable ones high confidence. ` +
     'The reporting half, WikiQA, COVID-QA and eval/seed-questions.jsonl are never read here.',
   command: 'npm run fit',
   ranking,
-  decision: { related, answers },
+  decision: { related, answers, relatedIfUnfamiliar },
   tuning: {
-    questions: tuning.length,
-    'hit@1': `${((100 * answeredFirst.filter(Boolean).length) / Math.max(1, answeredFirst.length)).toFixed(1)}%`,
-    'answer masked: not high': share(withoutAnswer, (p) => p < answers.threshold, answers),
-    'article masked: declined': share(withoutArticle, (p) => p < related.threshold, related),
+    'crowd questions': crowd.length,
+    'natural questions (answerable, unanswered, off-topic)': `${natural.filter((a) => a.question.answerable).length}, ${natural.filter((a) => !a.question.answerable && a.question.article).length}, ${natural.filter((a) => !a.question.article).length}`,
+    'natural share': share,
+    ...scores,
+    'hit@1 crowd': hitShare(crowd),
+    'hit@1 natural': hitShare(natural),
+    'answer masked (crowd): not high': share_(
+      answersNegative.filter((e) => e.weight === 1),
+      (e) => probability(answers, e) < answers.threshold,
+    ),
+    'article masked (crowd): declined': share_(
+      offTopic.filter((e) => e.weight === 1),
+      declined,
+    ),
+    'natural off-topic: declined': share_(
+      weighted(
+        [],
+        natural.filter((a) => !a.question.article).map((a) => a.full),
+        false,
+      ),
+      declined,
+    ),
   },
 };
 await writeFile(FITTED_FILE, `${JSON.stringify(fitted, null, 2)}\n`);

@@ -28,7 +28,7 @@ export const fittedSchema = z.object({
   description: z.string(),
   command: z.string(),
   ranking: z.object(Object.fromEntries(FEATURES.map((name) => [name, z.number()])) as Record<(typeof FEATURES)[number], z.ZodNumber>),
-  decision: z.object({ related: logisticSchema, answers: logisticSchema }),
+  decision: z.object({ related: logisticSchema, answers: logisticSchema, relatedIfUnfamiliar: z.number().min(0).max(1) }),
   /** Figures on the tuning data itself, for a re-run to compare against. */
   tuning: z.record(z.string(), z.union([z.number(), z.string()])),
 });

@@ -1,6 +1,6 @@
 import type { IndexReader, SentenceFilter, SentenceRecord } from '../index/store.ts';
 import { askedKinds, hasAskedEntity, type EntityKind } from './answerTypes.ts';
-import { terms } from './terms.ts';
+import { terms, wordSpans } from './terms.ts';
 
 /**
  * The evidence each sentence is ranked on. Cosines are used as they are; keyword evidence is the
@@ -37,6 +37,8 @@ export interface RankedSentence {
 export interface SearchResult {
   readonly queryTerms: string[];
   readonly asked: EntityKind[];
+  /** Question words found neither in the sources nor whole in the model's vocabulary (see `unfamiliarWords`). */
+  readonly unfamiliar: string[];
   /** The best-ranked sentences, best first. */
   readonly ranked: RankedSentence[];
 }
@@ -44,6 +46,11 @@ export interface SearchResult {
 export interface SearchOptions {
   /** Sentences to leave out, as if they were not indexed; the fitting script masks answers with it. */
   readonly exclude?: SentenceFilter;
+  /**
+   * Whether the model's vocabulary holds a word whole (a common word) rather than in pieces;
+   * without it, no word counts as unfamiliar.
+   */
+  readonly isCommonWord?: (word: string) => boolean;
 }
 
 /** Sentences scored in full: the best by dense similarity alone. Past this depth answers are very rare. */
@@ -60,6 +67,7 @@ export function score(features: Features, weights: RankingWeights): number {
 export interface Candidates {
   readonly queryTerms: string[];
   readonly asked: EntityKind[];
+  readonly unfamiliar: string[];
   /** The first-stage sentences with their features, best by dense similarity first. */
   readonly candidates: { readonly sentence: SentenceRecord; readonly features: Features }[];
 }
@@ -67,6 +75,23 @@ export interface Candidates {
 /** Okapi BM25's inverse document frequency: the weight a match on a term carries. */
 export function idf(sentences: number, frequency: number): number {
   return Math.log(1 + (sentences - frequency + 0.5) / (frequency + 0.5));
+}
+
+/**
+ * Question words that no sentence of the sources holds and that are rare in English (the model's
+ * vocabulary holds them only in pieces): "sourdough", "Kubernetes", "SARS". A common word missing
+ * from a small corpus ("job", "later") says little; a rare one usually names what the question is
+ * about, and here nothing is about it. A misspelling looks the same, so this is evidence for the
+ * decision, not a verdict.
+ */
+export function unfamiliarWords(question: string, termFrequency: ReadonlyMap<string, number>, isCommonWord: (word: string) => boolean): string[] {
+  const found = new Set<string>();
+  for (const span of wordSpans(question)) {
+    if (span.term === undefined || termFrequency.get(span.term) !== 0) continue;
+    const word = question.slice(span.start, span.end);
+    if (!isCommonWord(word)) found.add(word.toLowerCase());
+  }
+  return [...found];
 }
 
 /** The sentences worth scoring for a question (the best by dense similarity), with every feature. */
@@ -77,6 +102,9 @@ export async function candidatesFor(index: IndexReader, question: string, queryV
   const [hits, stats] = await Promise.all([index.nearest(Float32Array.from(queryVector), FIRST_STAGE, options.exclude), index.keywordStats(unique)]);
   const weights = stats.frequencies.map((frequency) => idf(stats.sentences, frequency));
   const totalWeight = weights.reduce((sum, weight) => sum + weight, 0);
+  const unfamiliar = options.isCommonWord
+    ? unfamiliarWords(question, new Map(unique.map((term, i) => [term, stats.frequencies[i]!])), options.isCommonWord)
+    : [];
   const share = (has: (term: string) => boolean) =>
     totalWeight === 0 ? 0 : unique.reduce((sum, term, i) => sum + (has(term) ? weights[i]! : 0), 0) / totalWeight;
   const titleTerms = new Map<string, Set<string>>();
@@ -99,7 +127,7 @@ export async function candidatesFor(index: IndexReader, question: string, queryV
     };
     return { sentence, features };
   });
-  return { queryTerms, asked, candidates };
+  return { queryTerms, asked, unfamiliar, candidates };
 }
 
 /**
@@ -113,8 +141,8 @@ export async function search(
   weights: RankingWeights,
   options: SearchOptions = {},
 ): Promise<SearchResult> {
-  const { queryTerms, asked, candidates } = await candidatesFor(index, question, queryVector, options);
+  const { queryTerms, asked, unfamiliar, candidates } = await candidatesFor(index, question, queryVector, options);
   const ranked = candidates.map(({ sentence, features }): RankedSentence => ({ sentence, score: score(features, weights), features }));
   ranked.sort((a, b) => b.score - a.score);
-  return { queryTerms, asked, ranked: ranked.slice(0, CANDIDATES) };
+  return { queryTerms, asked, unfamiliar, ranked: ranked.slice(0, CANDIDATES) };
 }

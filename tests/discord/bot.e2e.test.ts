@@ -264,7 +264,8 @@ describe('Docent on (fake) Discord', () => {
     expect(body.components).toHaveLength(1);
     const buttons = answerButtonsOf(body);
     expect(buttons.map((button) => [button.label, button.style, button.disabled ?? false])).toEqual([
-      ['More quotes', ButtonStyle.Secondary, false],
+      // A precise question gets only the quotes that answer it, so there is no second page.
+      ['More quotes', ButtonStyle.Secondary, true],
       ['Helpful', ButtonStyle.Success, false],
       ['Not helpful', ButtonStyle.Danger, false],
     ]);
@@ -381,8 +382,12 @@ describe('Docent on (fake) Discord', () => {
   });
 
   it('pages with "More quotes": a private reply numbered from [4]', async () => {
-    const more = answerButtonsOf(answered.body).find((button) => button.label === 'More quotes')!;
-    const payload = fake.buttonPress({ customId: more.custom_id!, message: answered.messageId, user: newUser('reader') });
+    const asked = await ask('What was discussed at the Istanbul talks?');
+    const edit = await originalEditOf(asked);
+    const first = bodyOf(edit);
+    const more = answerButtonsOf(first).find((button) => button.label === 'More quotes')!;
+    expect(more.disabled ?? false).toBe(false);
+    const payload = fake.buttonPress({ customId: more.custom_id!, message: (edit.response as { id: string }).id, user: newUser('reader') });
     fake.dispatchInteraction(payload);
     expect(callbackBody(await callbackOf(payload))).toEqual({ type: 5, data: { flags: MessageFlags.Ephemeral } });
     const body = bodyOf(await originalEditOf(payload));
@@ -391,8 +396,8 @@ describe('Docent on (fake) Discord', () => {
     expect(quotes[0]!.n).toBe(4);
     expect(quotes.map((quote) => quote.n)).toEqual(quotes.map((_, i) => 4 + i));
     expectVerbatim(quotes);
-    const first = quotesOf(answered.body.embeds![0]!).map((quote) => quote.text);
-    for (const quote of quotes) expect(first).not.toContain(quote.text);
+    const firstPage = quotesOf(first.embeds![0]!).map((quote) => quote.text);
+    for (const quote of quotes) expect(firstPage).not.toContain(quote.text);
   });
 
   it('records "Helpful" in the feedback log with a hashed user id', async () => {

@@ -19,7 +19,12 @@ const ranked = (score: number, n: number, overrides: Partial<Features> = {}): Ra
   features: features(overrides),
 });
 
-const result = (entries: RankedSentence[], asked: SearchResult['asked'] = []): SearchResult => ({ queryTerms: ['x'], asked, ranked: entries });
+const result = (entries: RankedSentence[], asked: SearchResult['asked'] = [], unfamiliar: string[] = []): SearchResult => ({
+  queryTerms: ['x'],
+  asked,
+  unfamiliar,
+  ranked: entries,
+});
 
 describe('evidenceOf', () => {
   it('is undefined when nothing was ranked, so the question is declined', () => {
@@ -29,8 +34,9 @@ describe('evidenceOf', () => {
 
   it('reads the best sentence, its lead over the second, and the best similarity of any candidate', () => {
     const evidence = evidenceOf(result([ranked(3, 0, { keywords: 0.8, answerType: 1, chunk: 0.6 }), ranked(2.5, 1, { context: 0.9 })], ['P', 'O']))!;
-    expect(evidence).toEqual({ topScore: 3, margin: 0.5, keywords: 0.8, askedType: 1, answerType: 1, similarity: 0.9, chunk: 0.6 });
+    expect(evidence).toEqual({ topScore: 3, margin: 0.5, keywords: 0.8, askedType: 1, answerType: 1, similarity: 0.9, chunk: 0.6, unfamiliar: 0 });
     expect(evidenceOf(result([ranked(3, 0)]))!.margin).toBe(0);
+    expect(evidenceOf(result([ranked(3, 0)], [], ['sourdough']))!.unfamiliar).toBe(1);
   });
 });
 
@@ -43,8 +49,17 @@ describe('probability and decide', () => {
     bias: 0,
     threshold,
   });
-  const models: DecisionModels = { related: model('similarity', 0.5), answers: model('keywords', 0.5) };
-  const evidence = (similarity: number, keywords: number) => ({ topScore: 0, margin: 0, keywords, askedType: 0, answerType: 0, similarity, chunk: 0 });
+  const models: DecisionModels = { related: model('similarity', 0.5), answers: model('keywords', 0.5), relatedIfUnfamiliar: 0.9 };
+  const evidence = (similarity: number, keywords: number, unfamiliar = 0) => ({
+    topScore: 0,
+    margin: 0,
+    keywords,
+    askedType: 0,
+    answerType: 0,
+    similarity,
+    chunk: 0,
+    unfamiliar,
+  });
 
   it('standardises each feature before weighing it', () => {
     expect(probability(models.related, evidence(0.5, 0))).toBeCloseTo(0.5, 10);
@@ -57,10 +72,26 @@ describe('probability and decide', () => {
     expect(decide(evidence(0.6, 0.6), models)).toEqual({ kind: 'answer', confidence: 'high' });
   });
 
+  it('asks more of a question holding a word no source holds', () => {
+    // P(related) at similarity 0.6 is about 0.83: above the usual line, below the one for unfamiliar words.
+    expect(decide(evidence(0.6, 0.6, 1), models)).toEqual({ kind: 'decline' });
+    expect(decide(evidence(0.9, 0.6, 1), models)).toEqual({ kind: 'answer', confidence: 'high' });
+  });
+
   it('ships fitted models in which more similarity and more keyword evidence never lower confidence', () => {
     const { decision } = fittedModels();
-    const at = (similarity: number, keywords: number) => ({ topScore: 5, margin: 1, keywords, askedType: 0, answerType: 0, similarity, chunk: similarity });
+    const at = (similarity: number, keywords: number) => ({
+      topScore: 5,
+      margin: 1,
+      keywords,
+      askedType: 0,
+      answerType: 0,
+      similarity,
+      chunk: similarity,
+      unfamiliar: 0,
+    });
     expect(probability(decision.related, at(0.8, 0.5))).toBeGreaterThan(probability(decision.related, at(0.2, 0.5)));
     expect(decide(at(0.05, 0), decision)).toEqual({ kind: 'decline' });
+    expect(decision.relatedIfUnfamiliar).toBeGreaterThanOrEqual(decision.related.threshold);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildBm25 } from '../../src/eval/bm25.ts';
 import { terms, wordSpans } from '../../src/retrieval/terms.ts';
+import { unfamiliarWords } from '../../src/retrieval/search.ts';
 
 describe('terms', () => {
   it('drops stopwords and question words', () => {
@@ -112,5 +113,27 @@ describe('terms: possessives and demonyms', () => {
   it('leaves short words ending in -an alone', () => {
     expect(terms('plan')).not.toEqual(terms('pla'));
     expect(terms('plan')).toEqual(['plan']);
+  });
+});
+
+describe('unfamiliarWords', () => {
+  const common = new Set(['recipe', 'bread', 'talks', 'russia']);
+  const isCommonWord = (word: string) => common.has(word.toLowerCase());
+
+  it('names the words that no source holds and that are rare in English, once each', () => {
+    const frequency = new Map([
+      ['recip', 0],
+      ['sourdough', 0],
+      ['bread', 0],
+    ]);
+    expect(unfamiliarWords("What's a good recipe for Sourdough bread, sourdough?", frequency, isCommonWord)).toEqual(['sourdough']);
+  });
+
+  it('names none when the sources hold the rare word, or the missing word is common', () => {
+    const frequency = new Map([
+      ['zakharova', 3],
+      ['talk', 0],
+    ]);
+    expect(unfamiliarWords('What did Zakharova say about the talks?', frequency, isCommonWord)).toEqual([]);
   });
 });
