@@ -251,7 +251,7 @@ const answersNegative = weighted(
 );
 const answers = logistic(ANSWER_EVIDENCE, [...answersPositive, ...answersNegative], answerable, HIGH_SHARE);
 
-const share_ = (examples: readonly Example[], test: (e: Evidence) => boolean) =>
+const percentWhere = (examples: readonly Example[], test: (e: Evidence) => boolean) =>
   `${((100 * examples.filter((e) => test(e.evidence)).length) / Math.max(1, examples.length)).toFixed(1)}%`;
 const declined = (e: Evidence) => probability(related, e) < (e.unfamiliar === 1 ? relatedIfUnfamiliar : related.threshold);
 const hitShare = (group: readonly Asked[]) =>
@@ -275,20 +275,16 @@ const fitted: Fitted = {
     ...scores,
     'hit@1 crowd': hitShare(crowd),
     'hit@1 natural': hitShare(natural),
-    'answer masked (crowd): not high': share_(
+    'answer masked (crowd): not high': percentWhere(
       answersNegative.filter((e) => e.weight === 1),
       (e) => probability(answers, e) < answers.threshold,
     ),
-    'article masked (crowd): declined': share_(
+    'article masked (crowd): declined': percentWhere(
       offTopic.filter((e) => e.weight === 1),
       declined,
     ),
-    'natural off-topic: declined': share_(
-      weighted(
-        [],
-        natural.filter((a) => !a.question.article).map((a) => a.full),
-        false,
-      ),
+    'natural off-topic: declined': percentWhere(
+      natural.filter((a) => !a.question.article).map((a) => ({ evidence: a.full, weight: 1, positive: false })),
       declined,
     ),
   },
