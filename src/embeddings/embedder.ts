@@ -26,9 +26,9 @@ export interface Embedder {
   dispose(): Promise<void>;
 }
 
-/** Whether the model's vocabulary holds `word` whole: one word piece between [CLS] and [SEP]. */
-export function isCommonWord(embedder: Pick<Embedder, 'countTokens'>, word: string): boolean {
-  return embedder.countTokens(word) === 3;
+/** Whether the model's vocabulary holds a word whole: one word piece between [CLS] and [SEP]. */
+export function commonWordTest(embedder: Pick<Embedder, 'countTokens'>): (word: string) => boolean {
+  return (word) => embedder.countTokens(word) === 3;
 }
 
 /** What loading the model reports while it works; front ends put it in words. */

@@ -5,7 +5,7 @@
  */
 import { quotesFor, type QuoteOptions } from '../answer/composeAnswer.ts';
 import { decide, evidenceOf, type DecisionModels } from '../answer/decide.ts';
-import { isCommonWord, type Embedder } from '../embeddings/embedder.ts';
+import { commonWordTest, type Embedder } from '../embeddings/embedder.ts';
 import type { IndexReader } from '../index/store.ts';
 import type { MemoryIndex } from '../index/vectra/memoryIndex.ts';
 import { topK } from '../index/vectorMath.ts';
@@ -63,7 +63,7 @@ export async function evaluateSet(
   let rankingMs = 0;
   for (const [i, question] of questions.entries()) {
     const began = performance.now();
-    const result = await search(reader, question.question, vectors[i]!, models.ranking, { isCommonWord: (word) => isCommonWord(embedder, word) });
+    const result = await search(reader, question.question, vectors[i]!, models.ranking, { isCommonWord: commonWordTest(embedder) });
     const decision = decide(evidenceOf(result), models.decision);
     rankingMs += performance.now() - began;
     outcomes[decision.kind === 'decline' ? 'decline' : decision.confidence]++;

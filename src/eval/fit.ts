@@ -10,7 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import { evidenceOf, probability, type Evidence, type EvidenceName } from '../answer/decide.ts';
 import { cliConfig, stderrEvents, stderrLog } from '../cli/context.ts';
 import { embedderFor } from '../docent.ts';
-import { isCommonWord } from '../embeddings/embedder.ts';
+import { commonWordTest } from '../embeddings/embedder.ts';
 import { FITTED_FILE, type Fitted } from '../fitted/fitted.ts';
 import type { SentenceFilter } from '../index/store.ts';
 import type { MemoryIndex } from '../index/vectra/memoryIndex.ts';
@@ -150,7 +150,7 @@ const naturalQuestions = await naturalTuningQuestions();
 stderrLog(`Embedding ${crowdQuestions.length} crowd and ${naturalQuestions.length} natural tuning questions…`);
 const crowdVectors = await embedder.embed(crowdQuestions.map((q) => q.question));
 const naturalVectors = await embedder.embed(naturalQuestions.map((q) => q.question));
-const searchOptions = { isCommonWord: (word: string) => isCommonWord(embedder, word) };
+const searchOptions = { isCommonWord: commonWordTest(embedder) };
 
 async function groupsOf(questions: readonly EvalQuestion[], vectors: readonly number[][]): Promise<Group[]> {
   const groups: Group[] = [];
