@@ -277,6 +277,31 @@ describe('Vectra shards', () => {
     await writeFile(path.join(shardsDir, second!, 'vectors.bin'), Buffer.alloc(10));
     await expect(store.open()).rejects.toThrow(new RegExp(`${second!.replace(/\./g, '\\.')}.*vectors\\.bin holds 10 bytes`));
   });
+
+  it('name a records file or manifest whose entries lack a field or have one of the wrong type', async () => {
+    const store = new VectraStore(tempDir('store-bad-records'));
+    await publishFresh(store, A);
+    const [shard] = await readdir(path.join(store.location, 'shards'));
+    const recordsFile = path.join(store.location, 'shards', shard!, 'records.json');
+    const good = await readFile(recordsFile, 'utf8');
+    const records = JSON.parse(good);
+    for (const damage of [
+      () => delete records.sentences[1].text,
+      () => (records.chunks[0].start = '0'),
+      () => (records.terms.alpha = 1.5),
+    ]) {
+      damage();
+      await writeFile(recordsFile, JSON.stringify(records));
+      await expect(store.open()).rejects.toThrow(/records\.json is not a Docent records file/);
+      Object.assign(records, JSON.parse(good));
+    }
+    await writeFile(recordsFile, good);
+    const manifestFile = path.join(store.location, (await store.currentGeneration())!, 'manifest.json');
+    const written = JSON.parse(await readFile(manifestFile, 'utf8'));
+    written.sources[0].sentences = 'two';
+    await writeFile(manifestFile, JSON.stringify(written));
+    await expect(store.open()).rejects.toThrow(/manifest\.json is not a Docent manifest/);
+  });
 });
 
 describe('PostgreSQL writer lease', () => {

@@ -63,36 +63,37 @@ const CHUNK_FIELDS = {
 } as const;
 
 /**
- * Every record has every field, of its type. A typeof per field rather than a zod object per
- * record: at a million sentences, zod's per-object checks took longer than reading the files.
+ * Every record has every field, of its type: plain typeof checks inside one `z.custom`. A zod
+ * schema per record, or even zod's walk over each array element, took longer than reading the
+ * files at a million sentences.
  */
-const recordsOf = <T>(fields: Record<string, 'string' | 'number'>) =>
-  z
-    .array(z.unknown())
-    .refine((records) =>
-      records.every(
-        (record) =>
-          typeof record === 'object' &&
-          record !== null &&
-          Object.entries(fields).every(([key, type]) => typeof (record as Record<string, unknown>)[key] === type),
-      ),
-    ) as unknown as z.ZodType<T[]>;
+export function typedRecords<T>(fields: Record<string, 'string' | 'number'>) {
+  const expected = Object.entries(fields);
+  const isRecord = (record: unknown) => {
+    if (typeof record !== 'object' || record === null) return false;
+    for (const [key, type] of expected) if (typeof (record as Record<string, unknown>)[key] !== type) return false;
+    return true;
+  };
+  return z.custom<T[]>((records) => Array.isArray(records) && records.every(isRecord));
+}
 
-const recordsFile = z.object({
-  sentences: recordsOf<SentenceRecord>(SENTENCE_FIELDS),
-  chunks: recordsOf<ChunkRecord>(CHUNK_FIELDS),
-  terms: z.record(z.string(), z.unknown()),
+/** Keyword counts as a file holds them: an object whose every value is a whole number (checked as records are). */
+export const termsFile = z.custom<Record<string, number>>((terms) => {
+  if (typeof terms !== 'object' || terms === null || Array.isArray(terms)) return false;
+  for (const key in terms) if (!Number.isInteger((terms as Record<string, unknown>)[key])) return false;
+  return true;
 });
 
-/** Keyword counts as a file holds them: every value a whole number (checked with a typeof, as records are). */
-export const termsFile = z
-  .record(z.string(), z.unknown())
-  .refine((terms) => Object.values(terms).every((count) => Number.isInteger(count))) as unknown as z.ZodType<Record<string, number>>;
+const recordsFile = z.object({
+  sentences: typedRecords<SentenceRecord>(SENTENCE_FIELDS),
+  chunks: typedRecords<ChunkRecord>(CHUNK_FIELDS),
+  terms: termsFile,
+});
 
 /** A shard's keyword counts, from its `records.json` (or, without one, from its Vectra files). */
 export async function readShardTerms(folder: string, dimensions: number): Promise<Readonly<Record<string, number>>> {
   const records = await readRecords(folder);
-  return records ? termsFile.parse(records.terms) : (await readVectraShard(folder, dimensions)).termCounts;
+  return records ? records.terms : (await readVectraShard(folder, dimensions)).termCounts;
 }
 
 export class ShardFormatError extends Error {
@@ -209,10 +210,12 @@ async function readInt8(folder: string, rows: readonly number[], dimensions: num
   if (bytes.length !== total * (dimensions + 4)) {
     throw new ShardFormatError(`${file} holds ${bytes.length} bytes, not the ${total * (dimensions + 4)} its records call for`);
   }
-  // One aligned copy: the scales must start at a multiple of 4 bytes to be viewed as float32.
-  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-  let codeOffset = 0;
-  let scaleOffset = total * dimensions;
+  // The scales are viewed as float32, so they must start at a multiple of 4 bytes; the file's
+  // buffer is used as it is when they do (a file read whole usually has a buffer of its own).
+  const aligned = (bytes.byteOffset + total * dimensions) % 4 === 0;
+  const buffer = aligned ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  let codeOffset = aligned ? bytes.byteOffset : 0;
+  let scaleOffset = codeOffset + total * dimensions;
   return rows.map((count) => {
     const codes = new Int8Array(buffer, codeOffset, count * dimensions);
     const scales = new Float32Array(buffer, scaleOffset, count);
@@ -259,7 +262,7 @@ export async function readPreparedShard(folder: string, dimensions: number, int8
       return {
         sentences: records.sentences,
         chunks: records.chunks,
-        termCounts: withTerms ? termsFile.parse(records.terms) : {},
+        termCounts: withTerms ? records.terms : {},
         sentenceVectors,
         denseVectors,
         chunkVectors,
@@ -328,7 +331,7 @@ export async function readShard(folder: string, dimensions: number): Promise<Loa
     sentenceVectors: sentenceVectors!,
     contextVectors: contextVectors!,
     chunkVectors: chunkVectors!,
-    termCounts: termsFile.parse(parsed.terms),
+    termCounts: parsed.terms,
   };
 }
 

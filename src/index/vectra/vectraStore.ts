@@ -8,7 +8,7 @@ import { IndexUnreadableError, yieldToEventLoop, type GenerationWriter, type Ind
 import { newGenerationName, publishGeneration, readCurrentGeneration, removeStaleGenerations, syncPath } from './generations.ts';
 import { type AnnShard, AnnReader, writeAnnOffThread } from './ann.ts';
 import { LARGE_ABOVE_SENTENCES, type MemoryIndex, MemoryIndexBuilder } from './memoryIndex.ts';
-import { checkShardSize, type PreparedShard, readPreparedShard, readShardTerms, termsFile, writeShard } from './shards.ts';
+import { checkShardSize, type PreparedShard, readPreparedShard, readShardTerms, termsFile, typedRecords, writeShard } from './shards.ts';
 
 /** Shards read ahead while loading: enough to keep the disk busy, few enough to hold little memory. */
 const READ_AHEAD = 4;
@@ -112,11 +112,16 @@ const manifestShape = z.object({
     overlapSentences: z.number(),
   }),
   builtAt: z.string(),
-  sources: z.array(
-    z
-      .object({ id: z.string(), path: z.string(), title: z.string(), hash: z.string(), chunks: z.number(), sentences: z.number(), indexedAt: z.string() })
-      .passthrough(),
-  ),
+  // Checked as shard records are: a zod object per source held up loading for 50 ms at 6,000 sources.
+  sources: typedRecords<IndexedSource>({
+    id: 'string',
+    path: 'string',
+    title: 'string',
+    hash: 'string',
+    chunks: 'number',
+    sentences: 'number',
+    indexedAt: 'string',
+  }),
 });
 
 function parseManifest(json: unknown, folder: string): Manifest {
