@@ -285,11 +285,7 @@ describe('Vectra shards', () => {
     const recordsFile = path.join(store.location, 'shards', shard!, 'records.json');
     const good = await readFile(recordsFile, 'utf8');
     const records = JSON.parse(good);
-    for (const damage of [
-      () => delete records.sentences[1].text,
-      () => (records.chunks[0].start = '0'),
-      () => (records.terms.alpha = 1.5),
-    ]) {
+    for (const damage of [() => delete records.sentences[1].text, () => (records.chunks[0].start = '0'), () => (records.terms.alpha = 1.5)]) {
       damage();
       await writeFile(recordsFile, JSON.stringify(records));
       await expect(store.open()).rejects.toThrow(/records\.json is not a Docent records file/);
