@@ -207,6 +207,7 @@ const result = {
   writeSeconds: write.seconds,
   writeLongestBlockMs: write.longestBlockMs,
   oneChangedSeconds: update.seconds,
+  oneChangedLongestBlockMs: update.longestBlockMs,
   loadSeconds: load.seconds,
   loadLongestBlockMs: load.longestBlockMs,
   queryP50Ms: quantile(latencies, 0.5),
