@@ -396,6 +396,21 @@ describe('a large Vectra index', () => {
     );
   });
 
+  it('searches the graph on a thread of its own: questions asked together each get their answer, and one asked as the reader closes still does', async () => {
+    const dir = tempDir('store-large-thread');
+    const store = new VectraStore(dir, { largeAbove: 0 });
+    await publishSources(store, sources);
+    const reader = (await store.open())!;
+    expect(reader.firstStage).toBe('graph');
+    const probes = [0, 4, 8].map((i) => sources[i]!.items.sentences[3]!);
+    const together = await Promise.all(probes.map((probe) => reader.nearest(probe.vector, 1)));
+    expect(together.map(([hit]) => hit!.sentence)).toEqual(probes.map((probe) => probe.record));
+    const last = reader.nearest(probes[1]!.vector, 1);
+    await reader.close();
+    expect((await last)[0]!.sentence).toEqual(probes[1]!.record);
+    await expect(reader.nearest(probes[0]!.vector, 1)).rejects.toThrow(/closed/);
+  });
+
   it("carries the graph over a re-index: a changed source's old sentences leave it, its new ones join it", async () => {
     const dir = tempDir('store-large-update');
     const store = new VectraStore(dir, { largeAbove: 0 });

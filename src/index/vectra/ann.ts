@@ -1,6 +1,6 @@
 import { copyFile, readFile, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { type MessagePort, Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { Index, MetricKind, ScalarKind } from 'usearch';
 import { z } from 'zod';
@@ -150,11 +150,32 @@ export async function writeAnn(folder: string, dimensions: number, shards: reado
   await writeFile(path.join(folder, ANN_KEYS_FILE), JSON.stringify({ ...keys, bytes: size } satisfies AnnKeys));
 }
 
+/** What the graph thread is started to do (annWorker.ts). */
+export type AnnTask =
+  | {
+      readonly task: 'write';
+      readonly folder: string;
+      readonly dimensions: number;
+      readonly shards: readonly AnnShard[];
+      readonly previous: string | undefined;
+    }
+  | { readonly task: 'serve'; readonly folder: string; readonly dimensions: number };
+
+/** A question for the serving thread, and its answer: the keys of the closest sentences. */
+interface AnnQuery {
+  readonly id: number;
+  readonly query: Float32Array;
+  readonly k: number;
+}
+type AnnReply = { readonly id: number; readonly keys: Float64Array } | { readonly id: number; readonly failed: string };
+
+// A plain-JavaScript entry registers tsx in the new thread before loading the TypeScript worker.
+const graphThread = (task: AnnTask) => new Worker(new URL('./annWorker.mjs', import.meta.url), { workerData: task });
+
 /** `writeAnn` on a worker thread, so the thread that answers questions never waits on the graph. */
 export function writeAnnOffThread(folder: string, dimensions: number, shards: readonly AnnShard[], previous: string | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
-    // A plain-JavaScript entry registers tsx in the new thread before loading the TypeScript worker.
-    const thread = new Worker(new URL('./annWorker.mjs', import.meta.url), { workerData: { folder, dimensions, shards, previous } });
+    const thread = graphThread({ task: 'write', folder, dimensions, shards, previous });
     thread.once('message', (reply: { done: true } | { failed: string }) => {
       if ('failed' in reply) reject(new Error(reply.failed));
       else resolve();
@@ -166,31 +187,81 @@ export function writeAnnOffThread(folder: string, dimensions: number, shards: re
   });
 }
 
-/** A generation's graph, opened for questions (memory-mapped, so opening it reads next to nothing). */
+/**
+ * Runs on the serving thread: opens the graph in `folder` and answers `AnnQuery` messages until
+ * the thread is ended. Opening walks every node of the graph (120 ms at 300,000 sentences) and a
+ * search takes tens of milliseconds at a million, so neither holds up the thread that answers.
+ */
+export function serveAnn(folder: string, dimensions: number, port: MessagePort): void {
+  const index = newIndex(dimensions);
+  try {
+    index.view(path.join(folder, ANN_FILE));
+  } catch (error) {
+    port.postMessage({ failed: error instanceof Error ? error.message : String(error) });
+    return;
+  }
+  port.on('message', ({ id, query, k }: AnnQuery) => {
+    try {
+      const keys = Float64Array.from(index.search(query, k, 0).keys, Number);
+      port.postMessage({ id, keys } satisfies AnnReply, [keys.buffer]);
+    } catch (error) {
+      port.postMessage({ id, failed: error instanceof Error ? error.message : String(error) } satisfies AnnReply);
+    }
+  });
+  port.postMessage({ ready: true });
+}
+
+/**
+ * A generation's graph, opened for questions on a thread of its own (memory-mapped there, so
+ * opening reads next to nothing). The thread keeps the process alive only while a search waits.
+ */
 export class AnnReader {
   /** The shards' first keys, ascending, and the shard each belongs to: a key's shard is found by bisection. */
   private readonly firsts: number[];
   private readonly names: string[];
+  private readonly waiting = new Map<number, { resolve(keys: Float64Array): void; reject(error: Error): void }>();
+  private nextId = 0;
+  private closing = false;
 
   private constructor(
-    private readonly index: Index,
+    private readonly thread: Worker,
     private readonly keys: AnnKeys,
   ) {
     const runs = Object.entries(keys.shards).sort((a, b) => a[1].first - b[1].first);
     this.firsts = runs.map(([, shard]) => shard.first);
     this.names = runs.map(([name]) => name);
+    thread.on('message', (reply: AnnReply) => {
+      const waiter = this.waiting.get(reply.id);
+      if (waiter === undefined) return;
+      this.waiting.delete(reply.id);
+      if ('failed' in reply) waiter.reject(new Error(`The graph search failed: ${reply.failed}`));
+      else waiter.resolve(reply.keys);
+      this.settled();
+    });
+    const stopped = (error: Error) => {
+      for (const waiter of this.waiting.values()) waiter.reject(error);
+      this.waiting.clear();
+    };
+    thread.on('error', stopped);
+    thread.on('exit', (code) => stopped(new Error(`The graph search thread stopped (code ${code}).`)));
+    thread.unref();
   }
 
+  /** The graph in `folder`, or undefined when it has none that can be used. */
   static async open(folder: string, dimensions: number): Promise<AnnReader | undefined> {
     const keys = await readAnnKeys(folder);
     if (keys === undefined) return undefined;
-    const index = newIndex(dimensions);
-    try {
-      index.view(path.join(folder, ANN_FILE));
-    } catch {
+    const thread = graphThread({ task: 'serve', folder, dimensions });
+    const ready = await new Promise<boolean>((resolve) => {
+      thread.once('message', (reply: { ready: true } | { failed: string }) => resolve('ready' in reply));
+      thread.once('error', () => resolve(false));
+      thread.once('exit', () => resolve(false));
+    });
+    if (!ready) {
+      await thread.terminate();
       return undefined;
     }
-    return new AnnReader(index, keys);
+    return new AnnReader(thread, keys);
   }
 
   /** Whether the graph holds this shard's sentences. */
@@ -199,10 +270,16 @@ export class AnnReader {
   }
 
   /** The `k` sentences closest to `query`, as (shard name, sentence in shard). */
-  nearest(query: Float32Array, k: number): { shard: string; sentence: number }[] {
+  async nearest(query: Float32Array, k: number): Promise<{ shard: string; sentence: number }[]> {
+    if (this.closing) throw new Error('The graph was closed.');
+    const id = this.nextId++;
+    const keys = await new Promise<Float64Array>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.thread.ref();
+      this.thread.postMessage({ id, query, k } satisfies AnnQuery);
+    });
     const found: { shard: string; sentence: number }[] = [];
-    for (const key of this.index.search(query, k, 0).keys) {
-      const value = Number(key);
+    for (const value of keys) {
       let low = 0;
       let high = this.firsts.length - 1;
       while (low < high) {
@@ -216,5 +293,17 @@ export class AnnReader {
       if (sentence < this.keys.shards[name]!.sentences) found.push({ shard: name, sentence });
     }
     return found;
+  }
+
+  /** Ends the thread once the searches already asked have their answers. */
+  async close(): Promise<void> {
+    this.closing = true;
+    if (this.waiting.size === 0) await this.thread.terminate();
+  }
+
+  private settled(): void {
+    if (this.waiting.size > 0) return;
+    if (this.closing) void this.thread.terminate();
+    else this.thread.unref();
   }
 }

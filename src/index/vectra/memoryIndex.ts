@@ -102,6 +102,7 @@ export class MemoryIndexBuilder {
 
   build(generation: string, fellBackTo?: { readonly generation: string; readonly reason: string }): MemoryIndex {
     if (this.sentenceCount !== this.parts.sentenceVectors.rows || this.chunkCount !== this.parts.chunkVectors.rows) {
+      void this.ann?.close();
       throw new ShardFormatError(
         `the shards hold ${this.sentenceCount} sentences and ${this.chunkCount} chunks; the manifest says ${this.parts.sentenceVectors.rows} and ${this.parts.chunkVectors.rows}`,
       );
@@ -109,6 +110,7 @@ export class MemoryIndexBuilder {
     // A graph that misses any of this generation's shards would hide their sentences: the exact scan serves instead.
     const complete = this.ann !== undefined && this.firstSentence.size === this.manifest.sources.length;
     const graph = complete ? { reader: this.ann!, firstSentence: this.firstSentence } : undefined;
+    if (!complete) void this.ann?.close();
     return new MemoryIndex(generation, this.manifest, { ...this.parts, ...(graph ? { graph } : {}) }, fellBackTo);
   }
 }
@@ -172,7 +174,7 @@ export class MemoryIndex implements IndexReader {
   async nearest(query: Float32Array, k: number, exclude?: SentenceFilter): Promise<DenseHit[]> {
     const q = Float64Array.from(query);
     const keep = exclude ? (position: number) => !exclude(this.sentences[position]!) : () => true;
-    const { positions, scores } = this.graph ? this.candidates(this.graph, query, q) : { positions: undefined, scores: dotAll(this.denseVectors, q) };
+    const { positions, scores } = this.graph ? await this.candidates(this.graph, query, q) : { positions: undefined, scores: dotAll(this.denseVectors, q) };
     return topK(scores, k, positions ? (i) => keep(positions[i]!) : keep).map((i) => {
       const position = positions ? positions[i]! : i;
       const cosine = dotRow(this.sentenceVectors, position, q);
@@ -181,9 +183,9 @@ export class MemoryIndex implements IndexReader {
   }
 
   /** The sentences the graph finds closest to the question, scored exactly. */
-  private candidates(graph: Graph, query: Float32Array, q: Float64Array): { positions: Int32Array; scores: Float64Array } {
+  private async candidates(graph: Graph, query: Float32Array, q: Float64Array): Promise<{ positions: Int32Array; scores: Float64Array }> {
     const found: number[] = [];
-    for (const { shard, sentence } of graph.reader.nearest(query, ANN_CANDIDATES)) {
+    for (const { shard, sentence } of await graph.reader.nearest(query, ANN_CANDIDATES)) {
       const place = graph.firstSentence.get(shard);
       if (place !== undefined && sentence < place.count) found.push(place.first + sentence);
     }
@@ -196,5 +198,7 @@ export class MemoryIndex implements IndexReader {
     return { sentences: this.sentences.length, frequencies: terms.map((term) => this.termCounts.get(term) ?? 0) };
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.graph?.reader.close();
+  }
 }

@@ -19,7 +19,7 @@ import { addMatrices, float32Matrix, toInt8, type VectorMatrix } from '../vector
  * row's scale), so a large index loads without converting anything. A shard without the first two
  * is read from its Vectra files; one without `vectors.i8` is converted as it loads.
  */
-const PART_ITEMS = 512;
+const PART_ITEMS = 128;
 /** Inserts between turns given back to the event loop. */
 const INSERTS_PER_TURN = 256;
 const RECORDS_FILE = 'records.json';

@@ -266,6 +266,9 @@ export class VectraStore implements IndexStore {
           builder.add(shard, name);
           await yieldToEventLoop();
         }
+      } catch (error) {
+        await ann?.close();
+        throw error;
       } finally {
         // Reads started ahead of a failure are not awaited; their own failures are not worth a crash.
         for (const pending of ahead) pending.catch(() => undefined);
@@ -283,7 +286,10 @@ export class VectraStore implements IndexStore {
   async ensureGraph(): Promise<void> {
     await this.exclusive(async () => {
       const serving = await this.withServing(async (folder) => ({ folder, head: await this.readHead(folder) }));
-      if (serving === undefined || (await AnnReader.open(serving.value.folder, serving.value.head.manifest.settings.dimensions))) return;
+      if (serving === undefined) return;
+      const existing = await AnnReader.open(serving.value.folder, serving.value.head.manifest.settings.dimensions);
+      await existing?.close();
+      if (existing) return;
       const { folder, head } = serving.value;
       const { dimensions } = head.manifest.settings;
       await writeAnnOffThread(folder, dimensions, this.graphShards(Object.values(head.shards)), undefined);
