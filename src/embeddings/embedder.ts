@@ -17,7 +17,7 @@ export interface Embedder {
   /** Word pieces the model reads before truncating (256 for MiniLM) including [CLS]/[SEP]. */
   readonly maxTokens: number;
   /** L2-normalised mean-pooled vectors, one per text, in order. Batches internally. */
-  embed(texts: readonly string[], onProgress?: (done: number, total: number) => void): Promise<number[][]>;
+  embed(texts: readonly string[], onProgress?: (done: number, total: number) => void): Promise<Float32Array[]>;
   /**
    * Number of word pieces the model would see for this text, including special tokens,
    * before truncation: a result above `maxTokens` means the tail of the text is ignored.
@@ -114,7 +114,7 @@ export async function loadEmbedder(options: EmbedderOptions): Promise<Embedder> 
   const tokenizer = extractor.tokenizer;
   const maxTokens = modelId === DEFAULT_MODEL_ID ? MINILM_MAX_TOKENS : tokenizerLimit(tokenizer);
 
-  const run = async (batch: string[]): Promise<number[][]> => {
+  const run = async (batch: string[]): Promise<Float32Array[]> => {
     const output = (await extractor(batch, { pooling: 'mean', normalize: true })) as Tensor;
     return tensorRows(output);
   };
@@ -131,12 +131,10 @@ function tokenizerLimit(tokenizer: PreTrainedTokenizer): number {
   return Number.isFinite(limit) && limit > 0 && limit < 100_000 ? limit : 512;
 }
 
-function tensorRows(tensor: Tensor): number[][] {
+function tensorRows(tensor: Tensor): Float32Array[] {
   const [rows, cols] = tensor.dims as [number, number];
   const data = tensor.data as Float32Array;
-  const result: number[][] = [];
-  for (let r = 0; r < rows; r++) result.push(Array.from(data.subarray(r * cols, (r + 1) * cols)));
-  return result;
+  return Array.from({ length: rows }, (_, r) => data.slice(r * cols, (r + 1) * cols));
 }
 
 /**
@@ -154,14 +152,14 @@ class PipelineEmbedder implements Embedder {
     readonly dimensions: number,
     readonly maxTokens: number,
     private readonly batchSize: number,
-    private readonly run: (batch: string[]) => Promise<number[][]>,
+    private readonly run: (batch: string[]) => Promise<Float32Array[]>,
     private readonly tokenizer: PreTrainedTokenizer,
     private readonly disposeModel: () => Promise<void>,
   ) {}
 
-  async embed(texts: readonly string[], onProgress?: (done: number, total: number) => void): Promise<number[][]> {
+  async embed(texts: readonly string[], onProgress?: (done: number, total: number) => void): Promise<Float32Array[]> {
     const total = texts.length;
-    const results = new Array<number[]>(total);
+    const results = new Array<Float32Array>(total);
     const order = lengthSortedOrder(texts);
     let done = 0;
     for (let start = 0; start < total; start += this.batchSize) {

@@ -152,7 +152,7 @@ const crowdVectors = await embedder.embed(crowdQuestions.map((q) => q.question))
 const naturalVectors = await embedder.embed(naturalQuestions.map((q) => q.question));
 const searchOptions = { isCommonWord: commonWordTest(embedder) };
 
-async function groupsOf(questions: readonly EvalQuestion[], vectors: readonly number[][]): Promise<Group[]> {
+async function groupsOf(questions: readonly EvalQuestion[], vectors: readonly Float32Array[]): Promise<Group[]> {
   const groups: Group[] = [];
   for (const [i, question] of questions.entries()) {
     if (!question.answerable) continue;

@@ -19,7 +19,7 @@ export interface GapReport {
 export interface GapSources {
   readonly gapsLog: string;
   readonly feedbackLog: string;
-  readonly embed: (texts: readonly string[]) => Promise<number[][]>;
+  readonly embed: (texts: readonly string[]) => Promise<Float32Array[]>;
 }
 
 /** What the sources missed since `since`: declined and low-confidence questions grouped by topic, and "Not helpful" votes. */

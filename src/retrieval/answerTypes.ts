@@ -59,3 +59,7 @@ export function hasAskedEntity(mentions: string, asked: readonly EntityKind[], q
     return asked.includes(kind) && !named.includes(` ${mention.slice(2)} `);
   });
 }
+
+// compromise builds its tagging rules on first use (about 60 ms, more with its first collections):
+// built while this module loads, that cost never falls inside a re-index the bot is answering through.
+entityMentions('Ada Lovelace met Charles Babbage in London on 5 June 1833, with 2 friends.');

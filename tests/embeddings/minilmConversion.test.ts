@@ -16,7 +16,7 @@ interface ReferenceFile {
 }
 const reference = JSON.parse(readFileSync('/work/shared/reference/minilm-embeddings.json', 'utf8')) as ReferenceFile;
 
-function cosine(a: readonly number[], b: readonly number[]): number {
+function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let dot = 0;
   let na = 0;
   let nb = 0;
