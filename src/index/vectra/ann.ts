@@ -189,7 +189,7 @@ export function writeAnnOffThread(folder: string, dimensions: number, shards: re
 
 /**
  * Runs on the serving thread: opens the graph in `folder` and answers `AnnQuery` messages until
- * the thread is ended. Opening walks every node of the graph (120 ms at 300,000 sentences) and a
+ * the thread is ended. Opening walks every node of the graph (about 100 ms at 300,000 sentences) and a
  * search takes tens of milliseconds at a million, so neither holds up the thread that answers.
  */
 export function serveAnn(folder: string, dimensions: number, port: MessagePort): void {
@@ -222,6 +222,8 @@ export class AnnReader {
   private readonly waiting = new Map<number, { resolve(keys: Float64Array): void; reject(error: Error): void }>();
   private nextId = 0;
   private closing = false;
+  /** Set when the thread has stopped: later searches fail at once instead of waiting for ever. */
+  private stoppedBy: Error | undefined;
 
   private constructor(
     private readonly thread: Worker,
@@ -239,6 +241,7 @@ export class AnnReader {
       this.settled();
     });
     const stopped = (error: Error) => {
+      this.stoppedBy ??= error;
       for (const waiter of this.waiting.values()) waiter.reject(error);
       this.waiting.clear();
     };
@@ -272,6 +275,7 @@ export class AnnReader {
   /** The `k` sentences closest to `query`, as (shard name, sentence in shard). */
   async nearest(query: Float32Array, k: number): Promise<{ shard: string; sentence: number }[]> {
     if (this.closing) throw new Error('The graph was closed.');
+    if (this.stoppedBy) throw this.stoppedBy;
     const id = this.nextId++;
     const keys = await new Promise<Float64Array>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
