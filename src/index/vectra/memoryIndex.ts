@@ -57,8 +57,6 @@ export class MemoryIndexBuilder {
     int8: boolean,
     /** The generation's summed keyword counts, when it keeps them; otherwise each shard's are added up. */
     private readonly terms?: Readonly<Record<string, number>>,
-    /** A large generation's graph, which its shards' sentences are found through. */
-    private readonly ann?: AnnReader,
   ) {
     const { dimensions } = manifest.settings;
     const sentences = manifest.sources.reduce((sum, source) => sum + source.sentences, 0);
@@ -95,22 +93,24 @@ export class MemoryIndexBuilder {
       parts.chunkTo[firstSentence + i] = firstChunk + high;
     });
     if (!this.terms) for (const [term, count] of Object.entries(shard.termCounts)) parts.termCounts.set(term, (parts.termCounts.get(term) ?? 0) + count);
-    if (name !== undefined && this.ann?.holds(name)) this.firstSentence.set(name, { first: firstSentence, count: shard.sentences.length });
+    if (name !== undefined) this.firstSentence.set(name, { first: firstSentence, count: shard.sentences.length });
     this.sentenceCount += shard.sentences.length;
     this.chunkCount += shard.chunks.length;
   }
 
-  build(generation: string, fellBackTo?: { readonly generation: string; readonly reason: string }): MemoryIndex {
+  /** The index, searched through `ann` (a large generation's graph) when the graph holds every shard. */
+  build(generation: string, fellBackTo?: { readonly generation: string; readonly reason: string }, ann?: AnnReader): MemoryIndex {
     if (this.sentenceCount !== this.parts.sentenceVectors.rows || this.chunkCount !== this.parts.chunkVectors.rows) {
-      void this.ann?.close();
+      void ann?.close();
       throw new ShardFormatError(
         `the shards hold ${this.sentenceCount} sentences and ${this.chunkCount} chunks; the manifest says ${this.parts.sentenceVectors.rows} and ${this.parts.chunkVectors.rows}`,
       );
     }
     // A graph that misses any of this generation's shards would hide their sentences: the exact scan serves instead.
-    const complete = this.ann !== undefined && this.firstSentence.size === this.manifest.sources.length;
-    const graph = complete ? { reader: this.ann!, firstSentence: this.firstSentence } : undefined;
-    if (!complete) void this.ann?.close();
+    const complete =
+      ann !== undefined && this.firstSentence.size === this.manifest.sources.length && [...this.firstSentence.keys()].every((name) => ann.holds(name));
+    const graph = complete ? { reader: ann, firstSentence: this.firstSentence } : undefined;
+    if (!complete) void ann?.close();
     return new MemoryIndex(generation, this.manifest, { ...this.parts, ...(graph ? { graph } : {}) }, fellBackTo);
   }
 }

@@ -247,8 +247,9 @@ export class VectraStore implements IndexStore {
       const { manifest, shards } = await this.readHead(folder);
       const int8 = this.isLarge(manifest);
       const terms = await readTerms(folder);
-      const ann = int8 ? await AnnReader.open(folder, manifest.settings.dimensions) : undefined;
-      const builder = new MemoryIndexBuilder(manifest, int8, terms, ann);
+      // The graph's thread starts and opens it while the shards are read.
+      const opening = int8 ? AnnReader.open(folder, manifest.settings.dimensions) : Promise.resolve(undefined);
+      const builder = new MemoryIndexBuilder(manifest, int8, terms);
       const read = async (source: IndexedSource) => {
         const name = shards[source.id];
         if (name === undefined) throw new IndexReadError(`${path.join(folder, SHARDS_FILE)} names no shard for ${source.id}`);
@@ -267,16 +268,16 @@ export class VectraStore implements IndexStore {
           await yieldToEventLoop();
         }
       } catch (error) {
-        await ann?.close();
+        await (await opening)?.close();
         throw error;
       } finally {
         // Reads started ahead of a failure are not awaited; their own failures are not worth a crash.
         for (const pending of ahead) pending.catch(() => undefined);
       }
-      return builder;
+      return { builder, ann: await opening };
     });
     if (serving === undefined) return undefined;
-    return serving.value.build(serving.generation, serving.fellBackTo);
+    return serving.value.builder.build(serving.generation, serving.fellBackTo, serving.value.ann);
   }
 
   /**
