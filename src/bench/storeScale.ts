@@ -8,7 +8,7 @@
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { Command } from 'commander';
 import { quantile } from '../eval/metrics.ts';
 import { fittedModels } from '../fitted/fitted.ts';
@@ -116,15 +116,34 @@ async function directoryBytes(dir: string): Promise<number> {
   return total;
 }
 
-/** Runs `work` while sampling the event loop; returns seconds taken and the longest block in ms. */
-async function timed(work: () => Promise<void>): Promise<{ seconds: number; longestBlockMs: number }> {
+/**
+ * Runs `work` while sampling the event loop; returns seconds taken, the longest block in ms, when
+ * in the phase it ended (seconds from the start), and the longest garbage-collection pause, so a
+ * stall can be told apart as collection or as work.
+ */
+async function timed(work: () => Promise<void>): Promise<{ seconds: number; longestBlockMs: number; blockAtSeconds: number; longestGcMs: number }> {
   const histogram = monitorEventLoopDelay({ resolution: 10 });
-  histogram.enable();
+  let longestGcMs = 0;
+  const gc = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) longestGcMs = Math.max(longestGcMs, entry.duration);
+  });
+  gc.observe({ entryTypes: ['gc'] });
   const began = performance.now();
+  let last = began;
+  let longestGap = 0;
+  let blockAt = 0;
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    if (now - last > longestGap) [longestGap, blockAt] = [now - last, now - began];
+    last = now;
+  }, 10);
+  histogram.enable();
   await work();
   const seconds = (performance.now() - began) / 1000;
   histogram.disable();
-  return { seconds, longestBlockMs: histogram.max / 1e6 };
+  clearInterval(ticker);
+  gc.disconnect();
+  return { seconds, longestBlockMs: histogram.max / 1e6, blockAtSeconds: blockAt / 1000, longestGcMs };
 }
 
 const texts = await sentenceTexts(options.articles);
@@ -210,6 +229,8 @@ const result = {
   oneChangedLongestBlockMs: update.longestBlockMs,
   loadSeconds: load.seconds,
   loadLongestBlockMs: load.longestBlockMs,
+  blockAtSeconds: [write.blockAtSeconds, update.blockAtSeconds, load.blockAtSeconds],
+  longestGcMs: [write.longestGcMs, update.longestGcMs, load.longestGcMs],
   queryP50Ms: quantile(latencies, 0.5),
   queryP95Ms: quantile(latencies, 0.95),
   firstStage: reader instanceof MemoryIndex ? reader.firstStage : 'hnsw',

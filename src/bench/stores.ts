@@ -14,6 +14,10 @@ interface StoreFigures {
   readonly oneChangedLongestBlockMs: number;
   readonly loadSeconds: number;
   readonly loadLongestBlockMs: number;
+  /** Per phase (write, 1 changed, load): when the longest block ended, in seconds from the phase's start. */
+  readonly blockAtSeconds: readonly number[];
+  /** Per phase: the longest garbage-collection pause, in ms. */
+  readonly longestGcMs: readonly number[];
   readonly queryP50Ms: number;
   readonly queryP95Ms: number;
   readonly servingRssMiB: number;
@@ -70,12 +74,13 @@ export async function benchStores(sizes: readonly number[], postgresSizes: reado
         `${run.store.padEnd(10)} ${run.sentences.toLocaleString('en').padStart(10)} ${(2 * run.sentences + run.chunks).toLocaleString('en').padStart(10)} ${cell(run.writeSeconds, 1, 8)} ${cell(run.store === 'postgres' ? undefined : Math.max(run.writeLongestBlockMs, run.oneChangedLongestBlockMs, run.loadLongestBlockMs), 0, 8)} ${cell(run.oneChangedSeconds, 2, 11)} ${cell(run.loadSeconds, 1, 7)} ${cell(run.queryP50Ms, 1, 7)} ${cell(run.queryP95Ms, 1, 7)} ${cell(run.servingRssMiB, 0, 8)} ${cell(run.diskMiB, 0, 8)} ${run.firstStage.padStart(6)} ${`${(100 * run.foundShare).toFixed(0)}%`.padStart(6)}`,
     ),
     '',
-    'block by phase (write / 1 changed / load, ms):',
+    'block by phase (write / 1 changed / load, ms), when it ended (s into the phase), and the longest garbage-collection pause (ms):',
     ...runs
       .filter((run) => run.store !== 'postgres')
       .map(
         (run) =>
-          `  ${run.store} ${run.sentences.toLocaleString('en')}: ${[run.writeLongestBlockMs, run.oneChangedLongestBlockMs, run.loadLongestBlockMs].map((ms) => ms.toFixed(0)).join(' / ')}`,
+          `  ${run.store} ${run.sentences.toLocaleString('en')}: ${[run.writeLongestBlockMs, run.oneChangedLongestBlockMs, run.loadLongestBlockMs].map((ms) => ms.toFixed(0)).join(' / ')}` +
+          `  (at ${run.blockAtSeconds.map((s) => s.toFixed(1)).join(' / ')} s; longest GC ${run.longestGcMs.map((ms) => ms.toFixed(0)).join(' / ')} ms)`,
       ),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
