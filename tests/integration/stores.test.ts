@@ -260,6 +260,27 @@ describe('Vectra shards', () => {
     expect((await reader.keywordStats(['alpha', 'one', 'beta', 'changed'])).frequencies).toEqual([2, 1, 2, 1]);
   });
 
+  it('read the keyword counts of shards an older Docent wrote inside records.json', async () => {
+    const store = new VectraStore(tempDir('store-old-terms'));
+    await publishFresh(store, A, B);
+    const shardsDir = path.join(store.location, 'shards');
+    for (const shard of await readdir(shardsDir)) {
+      const records = JSON.parse(await readFile(path.join(shardsDir, shard, 'records.json'), 'utf8'));
+      records.terms = JSON.parse(await readFile(path.join(shardsDir, shard, 'terms.json'), 'utf8'));
+      await writeFile(path.join(shardsDir, shard, 'records.json'), JSON.stringify(records));
+      await rm(path.join(shardsDir, shard, 'terms.json'));
+    }
+    await rm(path.join(store.location, (await store.currentGeneration())!, 'terms.json'));
+    expect((await (await store.open())!.keywordStats(['alpha', 'one', 'beta'])).frequencies).toEqual([2, 2, 1]);
+    // A re-index that drops one of them subtracts its counts read from records.json.
+    await publish(store, async (writer) => {
+      await writer.carryOver('a.md');
+      await writer.put(B2.items);
+      return [A.described, B2.described];
+    });
+    expect((await (await store.open())!.keywordStats(['alpha', 'one', 'beta', 'changed'])).frequencies).toEqual([2, 1, 2, 1]);
+  });
+
   it('read the same from their Vectra files alone, and name a damaged vectors file', async () => {
     const store = new VectraStore(tempDir('store-fallback'));
     await publishFresh(store, A, B);
@@ -285,13 +306,20 @@ describe('Vectra shards', () => {
     const recordsFile = path.join(store.location, 'shards', shard!, 'records.json');
     const good = await readFile(recordsFile, 'utf8');
     const records = JSON.parse(good);
-    for (const damage of [() => delete records.sentences[1].text, () => (records.chunks[0].start = '0'), () => (records.terms.alpha = 1.5)]) {
+    for (const damage of [() => delete records.sentences[1].text, () => (records.chunks[0].start = '0'), () => (records.terms = { alpha: 1.5 })]) {
       damage();
       await writeFile(recordsFile, JSON.stringify(records));
       await expect(store.open()).rejects.toThrow(/records\.json is not a Docent records file/);
       Object.assign(records, JSON.parse(good));
     }
     await writeFile(recordsFile, good);
+    // A shard's keyword counts are read only when the generation keeps no sum of them.
+    await rm(path.join(store.location, (await store.currentGeneration())!, 'terms.json'));
+    const termsFile = path.join(store.location, 'shards', shard!, 'terms.json');
+    await writeFile(termsFile, JSON.stringify({ alpha: 1.5 }));
+    await expect(store.open()).rejects.toThrow(/shards\/.*terms\.json is not a Docent keyword count file/);
+    await rm(termsFile);
+    await expect(store.open()).rejects.toThrow(/shards\/.*terms\.json is missing/);
     const manifestFile = path.join(store.location, (await store.currentGeneration())!, 'manifest.json');
     const written = JSON.parse(await readFile(manifestFile, 'utf8'));
     written.sources[0].sentences = 'two';
@@ -455,5 +483,26 @@ describe('a large Vectra index', () => {
     const dir = tempDir('store-large-old');
     await publishSources(new VectraStore(dir), sources);
     await expectSameAsExact(dir, [sources[4]!.items.sentences[20]!.vector], 'exact');
+  });
+
+  it('reads each shard straight into its place, and names a records file that holds fewer records than the manifest says', async () => {
+    const dir = tempDir('store-large-short');
+    await publishSources(new VectraStore(dir), sources);
+    const large = new VectraStore(dir, { largeAbove: 0 });
+    const reader = (await large.open())!;
+    // Every shard's rows land where its records do: each sentence is its own nearest.
+    for (const s of [0, 6, 11]) {
+      const sentence = sources[s]!.items.sentences[3]!;
+      expect((await reader.nearest(sentence.vector, 1))[0]!.sentence).toEqual(sentence.record);
+    }
+    await reader.close();
+    const shardsDir = path.join(dir, 'shards');
+    const [shard] = (await readdir(shardsDir)).sort();
+    const recordsFile = path.join(shardsDir, shard!, 'records.json');
+    const records = JSON.parse(await readFile(recordsFile, 'utf8'));
+    const count = records.sentences.length;
+    records.sentences.pop();
+    await writeFile(recordsFile, JSON.stringify(records));
+    await expect(large.open()).rejects.toThrow(new RegExp(`records\\.json holds ${count - 1} sentences .* the manifest says ${count}`));
   });
 });

@@ -2,7 +2,7 @@ import type { IndexedSource, Manifest } from '../manifest.ts';
 import type { ChunkRecord, DenseHit, IndexReader, KeywordStats, SentenceFilter, SentenceRecord } from '../store.ts';
 import { dotAll, dotRow, topK, type VectorMatrix } from '../vectorMath.ts';
 import type { AnnReader } from './ann.ts';
-import { type PreparedShard, ShardFormatError } from './shards.ts';
+import { type PreparedShard, ShardFormatError, type ShardRows } from './shards.ts';
 
 /**
  * A generation held in memory: every vector in a matrix (one row per record), float32 or, past
@@ -36,8 +36,23 @@ function emptyMatrix(rows: number, dimensions: number, int8: boolean): VectorMat
   return { dimensions, rows, codes: int8 ? new Int8Array(rows * dimensions) : new Float32Array(rows * dimensions), scales: new Float32Array(rows) };
 }
 
+function rowsOf(matrix: VectorMatrix, firstRow: number, rows: number): VectorMatrix {
+  const { dimensions } = matrix;
+  return {
+    dimensions,
+    rows,
+    codes: matrix.codes.subarray(firstRow * dimensions, (firstRow + rows) * dimensions),
+    scales: matrix.scales.subarray(firstRow, firstRow + rows),
+  };
+}
+
 function copyInto(target: VectorMatrix, source: VectorMatrix, firstRow: number): void {
   if (firstRow + source.rows > target.rows) throw new ShardFormatError('a shard holds more rows than its manifest entry says');
+  // A shard read straight into place (see `rowsFor`) is there already.
+  const inPlace =
+    source.codes.buffer === target.codes.buffer &&
+    source.codes.byteOffset === target.codes.byteOffset + firstRow * target.dimensions * target.codes.BYTES_PER_ELEMENT;
+  if (inPlace) return;
   target.codes.set(source.codes, firstRow * target.dimensions);
   target.scales.set(source.scales, firstRow);
 }
@@ -51,6 +66,8 @@ export class MemoryIndexBuilder {
   private sentenceCount = 0;
   private chunkCount = 0;
   private readonly firstSentence = new Map<string, { first: number; count: number }>();
+  /** Per source of the manifest, the row its first sentence and first chunk take. */
+  private readonly firstRows: { readonly sentences: Int32Array; readonly chunks: Int32Array };
 
   constructor(
     private readonly manifest: Manifest,
@@ -59,8 +76,15 @@ export class MemoryIndexBuilder {
     private readonly terms?: Readonly<Record<string, number>>,
   ) {
     const { dimensions } = manifest.settings;
-    const sentences = manifest.sources.reduce((sum, source) => sum + source.sentences, 0);
-    const chunks = manifest.sources.reduce((sum, source) => sum + source.chunks, 0);
+    this.firstRows = { sentences: new Int32Array(manifest.sources.length), chunks: new Int32Array(manifest.sources.length) };
+    let sentences = 0;
+    let chunks = 0;
+    manifest.sources.forEach((source, i) => {
+      this.firstRows.sentences[i] = sentences;
+      this.firstRows.chunks[i] = chunks;
+      sentences += source.sentences;
+      chunks += source.chunks;
+    });
     this.parts = {
       sentences: [],
       chunks: [],
@@ -70,6 +94,21 @@ export class MemoryIndexBuilder {
       chunkFrom: new Int32Array(sentences),
       chunkTo: new Int32Array(sentences),
       termCounts: new Map(terms ? Object.entries(terms) : []),
+    };
+  }
+
+  /**
+   * Where the shard of the manifest's `source`th source goes in this index's int8 matrices, for it
+   * to be read straight into place (any source, in any order, before it is added).
+   */
+  rowsFor(source: number): ShardRows {
+    const { parts, firstRows } = this;
+    if (!(parts.sentenceVectors.codes instanceof Int8Array)) throw new RangeError('only an int8 index is read into place');
+    const { sentences, chunks } = this.manifest.sources[source]!;
+    return {
+      sentenceVectors: rowsOf(parts.sentenceVectors, firstRows.sentences[source]!, sentences),
+      denseVectors: rowsOf(parts.denseVectors, firstRows.sentences[source]!, sentences),
+      chunkVectors: rowsOf(parts.chunkVectors, firstRows.chunks[source]!, chunks),
     };
   }
 

@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LocalIndex } from 'vectra';
 import { z } from 'zod';
@@ -12,8 +12,9 @@ import { addMatrices, float32Matrix, toInt8, type VectorMatrix } from '../vector
  * insert (which checks each id against all earlier ones) linear in the corpus: the check only ever
  * runs within one part.
  *
- * Beside them, what loading reads: `records.json` (the records and keyword counts),
- * `vectors.bin` (the vectors as float32: sentences, then contexts, then chunks), so a large index
+ * Beside them, what loading reads: `records.json` (the records), `terms.json` (the keyword counts,
+ * apart because a generation that keeps them summed loads without them, and their thousands of
+ * keys took most of the time spent parsing a shard), `vectors.bin` (the vectors as float32: sentences, then contexts, then chunks), so a large index
  * loads without parsing hundreds of megabytes of JSON numbers, and `vectors.i8` (the same in the
  * form a large index holds them: sentences, sentence + context sums and chunks in int8, then each
  * row's scale), so a large index loads without converting anything. A shard without the first two
@@ -23,6 +24,7 @@ const PART_ITEMS = 128;
 /** Inserts between turns given back to the event loop. */
 const INSERTS_PER_TURN = 256;
 const RECORDS_FILE = 'records.json';
+const TERMS_FILE = 'terms.json';
 const VECTORS_FILE = 'vectors.bin';
 const INT8_FILE = 'vectors.i8';
 
@@ -87,13 +89,42 @@ export const termsFile = z.custom<Record<string, number>>((terms) => {
 const recordsFile = z.object({
   sentences: typedRecords<SentenceRecord>(SENTENCE_FIELDS),
   chunks: typedRecords<ChunkRecord>(CHUNK_FIELDS),
-  terms: termsFile,
+  /** Shards written before `terms.json` existed keep their keyword counts here. */
+  terms: termsFile.optional(),
 });
+type RecordsFile = z.infer<typeof recordsFile>;
 
-/** A shard's keyword counts, from its `records.json` (or, without one, from its Vectra files). */
+/** A shard's keyword counts: its `terms.json`, or those its `records.json` holds, or, without either, its Vectra files'. */
 export async function readShardTerms(folder: string, dimensions: number): Promise<Readonly<Record<string, number>>> {
+  const terms = await readTermsFile(folder);
+  if (terms) return terms;
   const records = await readRecords(folder);
-  return records ? records.terms : (await readVectraShard(folder, dimensions)).termCounts;
+  return records ? termsOf(folder, records) : (await readVectraShard(folder, dimensions)).termCounts;
+}
+
+/** `terms.json`, validated, or undefined when the shard has none. */
+async function readTermsFile(folder: string): Promise<Record<string, number> | undefined> {
+  const file = path.join(folder, TERMS_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    return termsFile.parse(JSON.parse(text));
+  } catch {
+    throw new ShardFormatError(`${file} is not a Docent keyword count file`);
+  }
+}
+
+/** The keyword counts of a shard whose records are read: in them, or in `terms.json`, which must then be there. */
+async function termsOf(folder: string, records: RecordsFile): Promise<Readonly<Record<string, number>>> {
+  if (records.terms) return records.terms;
+  const terms = await readTermsFile(folder);
+  if (terms === undefined) throw new ShardFormatError(`${path.join(folder, TERMS_FILE)} is missing`);
+  return terms;
 }
 
 export class ShardFormatError extends Error {
@@ -148,15 +179,16 @@ export async function writeShard(folder: string, items: SourceItems): Promise<vo
     if (++inPart % INSERTS_PER_TURN === 0) await yieldToEventLoop();
   }
   if (index) await index.endUpdate();
-  const records: z.infer<typeof recordsFile> = {
+  const records: RecordsFile = {
     sentences: items.sentences.map((s) => s.record),
     chunks: items.chunks.map((c) => c.record),
-    terms: { ...items.termCounts },
   };
   const vectors = [...items.sentences.map((s) => s.vector), ...items.sentences.map((s) => s.context), ...items.chunks.map((c) => c.vector)];
   await writeFile(path.join(folder, VECTORS_FILE), Buffer.concat(vectors.map(bytesOf)));
   const loaded = loadedOf(items);
   await writeFile(path.join(folder, INT8_FILE), int8Bytes(prepareShard(loaded, true)));
+  // Before the records: a records file without keyword counts says its terms file was written.
+  await writeFile(path.join(folder, TERMS_FILE), JSON.stringify(items.termCounts));
   await writeFile(path.join(folder, RECORDS_FILE), JSON.stringify(records));
 }
 
@@ -196,33 +228,40 @@ function int8Bytes(shard: PreparedShard): Buffer {
   ]);
 }
 
-/** Reads `vectors.i8` for records already read, or undefined when the shard has none. */
-async function readInt8(folder: string, rows: readonly number[], dimensions: number): Promise<VectorMatrix[] | undefined> {
+/**
+ * Reads `vectors.i8` for records already read: into `into` (views of the index's own matrices) when
+ * given, so loading neither allocates nor copies a shard's vectors on the main thread, or else into
+ * matrices of its own. Undefined when the shard has no such file.
+ */
+async function readInt8(
+  folder: string,
+  rows: readonly number[],
+  dimensions: number,
+  into?: readonly VectorMatrix[],
+): Promise<readonly VectorMatrix[] | undefined> {
   const file = path.join(folder, INT8_FILE);
-  let bytes: Buffer;
+  let handle: FileHandle;
   try {
-    bytes = await readFile(file);
+    handle = await open(file, 'r');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  const total = rows.reduce((sum, n) => sum + n, 0);
-  if (bytes.length !== total * (dimensions + 4)) {
-    throw new ShardFormatError(`${file} holds ${bytes.length} bytes, not the ${total * (dimensions + 4)} its records call for`);
+  try {
+    const total = rows.reduce((sum, n) => sum + n, 0);
+    const { size } = await handle.stat();
+    if (size !== total * (dimensions + 4)) {
+      throw new ShardFormatError(`${file} holds ${size} bytes, not the ${total * (dimensions + 4)} its records call for`);
+    }
+    const matrices = into ?? rows.map((count) => ({ dimensions, rows: count, codes: new Int8Array(count * dimensions), scales: new Float32Array(count) }));
+    // The file holds every matrix's codes, then every matrix's scales: one read fills them all.
+    const bytes = (array: Int8Array | Float32Array) => new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+    const { bytesRead } = await handle.readv([...matrices.map((m) => bytes(m.codes)), ...matrices.map((m) => bytes(m.scales))], 0);
+    if (bytesRead !== size) throw new ShardFormatError(`${file} was read short: ${bytesRead} of its ${size} bytes`);
+    return matrices;
+  } finally {
+    await handle.close();
   }
-  // The scales are viewed as float32, so they must start at a multiple of 4 bytes; the file's
-  // buffer is used as it is when they do (a file read whole usually has a buffer of its own).
-  const aligned = (bytes.byteOffset + total * dimensions) % 4 === 0;
-  const buffer = aligned ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-  let codeOffset = aligned ? bytes.byteOffset : 0;
-  let scaleOffset = codeOffset + total * dimensions;
-  return rows.map((count) => {
-    const codes = new Int8Array(buffer, codeOffset, count * dimensions);
-    const scales = new Float32Array(buffer, scaleOffset, count);
-    codeOffset += count * dimensions;
-    scaleOffset += count * 4;
-    return { dimensions, rows: count, codes, scales };
-  });
 }
 
 /**
@@ -248,21 +287,34 @@ export function prepareShard(shard: LoadedShard, int8: boolean): PreparedShard {
   };
 }
 
+/** Where a shard's int8 rows are to go in a large index: views of its sentence, dense and chunk matrices. */
+export interface ShardRows {
+  readonly sentenceVectors: VectorMatrix;
+  readonly denseVectors: VectorMatrix;
+  readonly chunkVectors: VectorMatrix;
+}
+
 /**
  * Reads a shard for an index: in int8 straight from `vectors.i8` when `int8` (a large index) and
- * the shard has one, else from its float32 vectors, converted. Its keyword counts are left out
- * unless `withTerms` (a generation that keeps them summed needs none).
+ * the shard has one, into `into` when given, else from its float32 vectors, converted. Its keyword
+ * counts are left out unless `withTerms` (a generation that keeps them summed needs none).
  */
-export async function readPreparedShard(folder: string, dimensions: number, int8: boolean, withTerms = true): Promise<PreparedShard> {
+export async function readPreparedShard(folder: string, dimensions: number, int8: boolean, withTerms = true, into?: ShardRows): Promise<PreparedShard> {
   if (int8) {
     const records = await readRecords(folder);
-    const matrices = records && (await readInt8(folder, [records.sentences.length, records.sentences.length, records.chunks.length], dimensions));
+    if (records && into && (records.sentences.length !== into.sentenceVectors.rows || records.chunks.length !== into.chunkVectors.rows)) {
+      throw new ShardFormatError(
+        `${path.join(folder, RECORDS_FILE)} holds ${records.sentences.length} sentences and ${records.chunks.length} chunks; the manifest says ${into.sentenceVectors.rows} and ${into.chunkVectors.rows}`,
+      );
+    }
+    const targets = into && [into.sentenceVectors, into.denseVectors, into.chunkVectors];
+    const matrices = records && (await readInt8(folder, [records.sentences.length, records.sentences.length, records.chunks.length], dimensions, targets));
     if (records && matrices) {
       const [sentenceVectors, denseVectors, chunkVectors] = matrices as [VectorMatrix, VectorMatrix, VectorMatrix];
       return {
         sentences: records.sentences,
         chunks: records.chunks,
-        termCounts: withTerms ? records.terms : {},
+        termCounts: withTerms ? await termsOf(folder, records) : {},
         sentenceVectors,
         denseVectors,
         chunkVectors,
@@ -292,7 +344,7 @@ export async function checkShardSize(folder: string, source: { readonly sentence
 }
 
 /** `records.json`, validated, or undefined when the shard has none (it is then read from its Vectra files). */
-async function readRecords(folder: string): Promise<z.infer<typeof recordsFile> | undefined> {
+async function readRecords(folder: string): Promise<RecordsFile | undefined> {
   let text: string;
   try {
     text = await readFile(path.join(folder, RECORDS_FILE), 'utf8');
@@ -331,7 +383,7 @@ export async function readShard(folder: string, dimensions: number): Promise<Loa
     sentenceVectors: sentenceVectors!,
     contextVectors: contextVectors!,
     chunkVectors: chunkVectors!,
-    termCounts: parsed.terms,
+    termCounts: await termsOf(folder, parsed),
   };
 }
 

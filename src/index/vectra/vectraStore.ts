@@ -250,16 +250,18 @@ export class VectraStore implements IndexStore {
       // The graph's thread starts and opens it while the shards are read.
       const opening = int8 ? AnnReader.open(folder, manifest.settings.dimensions) : Promise.resolve(undefined);
       const builder = new MemoryIndexBuilder(manifest, int8, terms);
-      const read = async (source: IndexedSource) => {
+      const read = async (position: number) => {
+        const source = manifest.sources[position]!;
         const name = shards[source.id];
         if (name === undefined) throw new IndexReadError(`${path.join(folder, SHARDS_FILE)} names no shard for ${source.id}`);
-        return { name, shard: await readPreparedShard(path.join(this.shardsDir, name), manifest.settings.dimensions, int8, terms === undefined) };
+        const into = int8 ? builder.rowsFor(position) : undefined;
+        return { name, shard: await readPreparedShard(path.join(this.shardsDir, name), manifest.settings.dimensions, int8, terms === undefined, into) };
       };
       // The next few shards are read from disk while this one is added, so loading rarely waits on the disk.
       const ahead: Promise<{ name: string; shard: PreparedShard }>[] = [];
       let queued = 0;
       const fill = () => {
-        while (ahead.length < READ_AHEAD && queued < manifest.sources.length) ahead.push(read(manifest.sources[queued++]!));
+        while (ahead.length < READ_AHEAD && queued < manifest.sources.length) ahead.push(read(queued++));
       };
       try {
         for (fill(); ahead.length > 0; fill()) {
