@@ -247,8 +247,19 @@ describe('Vectra shards', () => {
     const store = new VectraStore(tempDir('store-terms'));
     await publishFresh(store, A, B);
     const first = (await readdir(store.location)).find((name) => name.startsWith('gen-'))!;
-    expect(JSON.parse(await readFile(path.join(store.location, first, 'terms.json'), 'utf8'))).toEqual({ alpha: 2, one: 2, two: 1, beta: 1 });
+    const summed = await readFile(path.join(store.location, first, 'terms.tsv'), 'utf8');
+    expect(summed.split('\n').sort()).toEqual(['', 'alpha\t2', 'beta\t1', 'one\t2', 'two\t1']);
+    // As Docent before terms.tsv left it: the sum as one JSON object.
+    await writeFile(path.join(store.location, first, 'terms.json'), JSON.stringify({ alpha: 2, one: 2, two: 1, beta: 1 }));
+    await rm(path.join(store.location, first, 'terms.tsv'));
+    expect((await (await store.open())!.keywordStats(['alpha', 'one', 'beta'])).frequencies).toEqual([2, 2, 1]);
+    // Damaged: named, with the line.
+    await writeFile(path.join(store.location, first, 'terms.tsv'), 'alpha\t2\nbeta\tone\n');
+    await expect(store.open()).rejects.toThrow(/terms\.tsv, line 2: not a term, a tab and a count/);
+    await writeFile(path.join(store.location, first, 'terms.tsv'), 'alpha\t2\nbet');
+    await expect(store.open()).rejects.toThrow(/terms\.tsv ends without a newline/);
     // As an older Docent left it: no sum. Loading sums the shards; the next generation sums what it carries.
+    await rm(path.join(store.location, first, 'terms.tsv'));
     await rm(path.join(store.location, first, 'terms.json'));
     expect((await (await store.open())!.keywordStats(['alpha', 'one'])).frequencies).toEqual([2, 2]);
     await publish(store, async (writer) => {
@@ -270,7 +281,7 @@ describe('Vectra shards', () => {
       await writeFile(path.join(shardsDir, shard, 'records.json'), JSON.stringify(records));
       await rm(path.join(shardsDir, shard, 'terms.json'));
     }
-    await rm(path.join(store.location, (await store.currentGeneration())!, 'terms.json'));
+    await rm(path.join(store.location, (await store.currentGeneration())!, 'terms.tsv'));
     expect((await (await store.open())!.keywordStats(['alpha', 'one', 'beta'])).frequencies).toEqual([2, 2, 1]);
     // A re-index that drops one of them subtracts its counts read from records.json.
     await publish(store, async (writer) => {
@@ -314,7 +325,7 @@ describe('Vectra shards', () => {
     }
     await writeFile(recordsFile, good);
     // A shard's keyword counts are read only when the generation keeps no sum of them.
-    await rm(path.join(store.location, (await store.currentGeneration())!, 'terms.json'));
+    await rm(path.join(store.location, (await store.currentGeneration())!, 'terms.tsv'));
     const termsFile = path.join(store.location, 'shards', shard!, 'terms.json');
     await writeFile(termsFile, JSON.stringify({ alpha: 1.5 }));
     await expect(store.open()).rejects.toThrow(/shards\/.*terms\.json is not a Docent keyword count file/);

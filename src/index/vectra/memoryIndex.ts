@@ -72,8 +72,8 @@ export class MemoryIndexBuilder {
   constructor(
     private readonly manifest: Manifest,
     int8: boolean,
-    /** The generation's summed keyword counts, when it keeps them; otherwise each shard's are added up. */
-    private readonly terms?: Readonly<Record<string, number>>,
+    /** The generation's summed keyword counts (the index takes the map over), when it keeps them; otherwise each shard's are added up. */
+    private readonly terms?: Map<string, number>,
   ) {
     const { dimensions } = manifest.settings;
     this.firstRows = { sentences: new Int32Array(manifest.sources.length), chunks: new Int32Array(manifest.sources.length) };
@@ -93,7 +93,7 @@ export class MemoryIndexBuilder {
       chunkVectors: emptyMatrix(chunks, dimensions, int8),
       chunkFrom: new Int32Array(sentences),
       chunkTo: new Int32Array(sentences),
-      termCounts: new Map(terms ? Object.entries(terms) : []),
+      termCounts: terms ?? new Map(),
     };
   }
 

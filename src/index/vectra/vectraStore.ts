@@ -7,6 +7,7 @@ import type { IndexedSource, IndexSettings, Manifest } from '../manifest.ts';
 import { IndexUnreadableError, yieldToEventLoop, type GenerationWriter, type IndexStore, type SourceItems } from '../store.ts';
 import { newGenerationName, publishGeneration, readCurrentGeneration, removeStaleGenerations, syncPath } from './generations.ts';
 import { type AnnShard, AnnReader, writeAnnOffThread } from './ann.ts';
+import { KeywordCountsError, readKeywordCounts, writeKeywordCounts } from './keywordCounts.ts';
 import { LARGE_ABOVE_SENTENCES, type MemoryIndex, MemoryIndexBuilder } from './memoryIndex.ts';
 import { checkShardSize, type PreparedShard, readPreparedShard, readShardTerms, termsFile, typedRecords, writeShard } from './shards.ts';
 
@@ -25,8 +26,10 @@ const READ_AHEAD = 4;
  */
 const MANIFEST_FILE = 'manifest.json';
 const SHARDS_FILE = 'shards.json';
-/** The generation's keyword counts summed over its shards (for IDF), so loading need not sum them. */
-const TERMS_FILE = 'terms.json';
+/** The generation's keyword counts summed over its shards (for IDF), so loading need not sum them (see keywordCounts.ts). */
+const TERMS_FILE = 'terms.tsv';
+/** The same as one JSON object, as generations written before TERMS_FILE kept them. */
+const OLD_TERMS_FILE = 'terms.json';
 const SHARDS_DIR = 'shards';
 
 const shardList = z.record(z.string(), z.string().regex(/^[\w-][\w.-]*$/, 'a shard name'));
@@ -74,8 +77,15 @@ async function writeFailure(error: unknown, folder: string, sourceId?: string): 
 }
 
 /** A generation's summed keyword counts, or undefined when it kept none (written by an older Docent). */
-async function readTerms(folder: string): Promise<Record<string, number> | undefined> {
-  const file = path.join(folder, TERMS_FILE);
+async function readTerms(folder: string): Promise<Map<string, number> | undefined> {
+  try {
+    const counts = await readKeywordCounts(path.join(folder, TERMS_FILE));
+    if (counts) return counts;
+  } catch (error) {
+    if (error instanceof KeywordCountsError) throw new IndexReadError(error.message);
+    throw error;
+  }
+  const file = path.join(folder, OLD_TERMS_FILE);
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -85,7 +95,7 @@ async function readTerms(folder: string): Promise<Record<string, number> | undef
   }
   const parsed = termsFile.safeParse(JSON.parse(text));
   if (!parsed.success) throw new IndexReadError(`${file} is not a Docent keyword count file`);
-  return parsed.data;
+  return new Map(Object.entries(parsed.data));
 }
 
 /** A read failure in words that name the file. */
@@ -363,7 +373,7 @@ export class VectraStore implements IndexStore {
         try {
           await mkdir(folder, { recursive: true });
           await writeFile(path.join(folder, SHARDS_FILE), JSON.stringify(shards));
-          await writeFile(path.join(folder, TERMS_FILE), JSON.stringify(Object.fromEntries(terms)));
+          await writeKeywordCounts(path.join(folder, TERMS_FILE), terms);
           if (this.isLarge(manifest)) {
             await writeAnnOffThread(folder, dimensions, this.graphShards(Object.values(shards)), previousFolder);
           }
@@ -403,7 +413,7 @@ export class VectraStore implements IndexStore {
     const kept = new Set(Object.values(shards));
     const fresh = new Set(written);
     const previousSum = previous.folder ? await readTerms(previous.folder) : undefined;
-    const terms = new Map(Object.entries(previousSum ?? {}));
+    const terms = previousSum ?? new Map<string, number>();
     const apply = async (shard: string, sign: number) => {
       for (const [term, count] of Object.entries(await readShardTerms(path.join(this.shardsDir, shard), dimensions)))
         terms.set(term, (terms.get(term) ?? 0) + sign * count);
@@ -415,7 +425,6 @@ export class VectraStore implements IndexStore {
       for (const shard of kept) if (!fresh.has(shard)) await apply(shard, 1);
     }
     for (const [term, count] of added) terms.set(term, (terms.get(term) ?? 0) + count);
-    for (const [term, count] of terms) if (count <= 0) terms.delete(term);
     return terms;
   }
 
