@@ -116,12 +116,18 @@ async function directoryBytes(dir: string): Promise<number> {
   return total;
 }
 
+/** Stalls at least this long are listed one by one, so a phase's stalls can be placed and counted. */
+const LISTED_STALL_MS = 50;
+
 /**
  * Runs `work` while sampling the event loop; returns seconds taken, the longest block in ms, when
- * in the phase it ended (seconds from the start), and the longest garbage-collection pause, so a
- * stall can be told apart as collection or as work.
+ * in the phase it ended (seconds from the start), the longest garbage-collection pause, so a
+ * stall can be told apart as collection or as work, and every stall of LISTED_STALL_MS or more
+ * as [ms, seconds into the phase when it ended].
  */
-async function timed(work: () => Promise<void>): Promise<{ seconds: number; longestBlockMs: number; blockAtSeconds: number; longestGcMs: number }> {
+async function timed(
+  work: () => Promise<void>,
+): Promise<{ seconds: number; longestBlockMs: number; blockAtSeconds: number; longestGcMs: number; stalls: [number, number][] }> {
   const histogram = monitorEventLoopDelay({ resolution: 10 });
   let longestGcMs = 0;
   const gc = new PerformanceObserver((list) => {
@@ -132,9 +138,12 @@ async function timed(work: () => Promise<void>): Promise<{ seconds: number; long
   let last = began;
   let longestGap = 0;
   let blockAt = 0;
+  const stalls: [number, number][] = [];
   const ticker = setInterval(() => {
     const now = performance.now();
     if (now - last > longestGap) [longestGap, blockAt] = [now - last, now - began];
+    // The ticker's own 10 ms period is not stall.
+    if (now - last - 10 >= LISTED_STALL_MS) stalls.push([Math.round(now - last - 10), Number(((now - began) / 1000).toFixed(1))]);
     last = now;
   }, 10);
   histogram.enable();
@@ -143,7 +152,7 @@ async function timed(work: () => Promise<void>): Promise<{ seconds: number; long
   histogram.disable();
   clearInterval(ticker);
   gc.disconnect();
-  return { seconds, longestBlockMs: histogram.max / 1e6, blockAtSeconds: blockAt / 1000, longestGcMs };
+  return { seconds, longestBlockMs: histogram.max / 1e6, blockAtSeconds: blockAt / 1000, longestGcMs, stalls };
 }
 
 const texts = await sentenceTexts(options.articles);
@@ -231,6 +240,7 @@ const result = {
   loadLongestBlockMs: load.longestBlockMs,
   blockAtSeconds: [write.blockAtSeconds, update.blockAtSeconds, load.blockAtSeconds],
   longestGcMs: [write.longestGcMs, update.longestGcMs, load.longestGcMs],
+  stalls: [write.stalls, update.stalls, load.stalls],
   queryP50Ms: quantile(latencies, 0.5),
   queryP95Ms: quantile(latencies, 0.95),
   firstStage: reader instanceof MemoryIndex ? reader.firstStage : 'hnsw',

@@ -18,6 +18,8 @@ interface StoreFigures {
   readonly blockAtSeconds: readonly number[];
   /** Per phase: the longest garbage-collection pause, in ms. */
   readonly longestGcMs: readonly number[];
+  /** Per phase: every stall of 50 ms or more, as [ms, seconds into the phase]. */
+  readonly stalls: readonly (readonly [number, number][])[];
   readonly queryP50Ms: number;
   readonly queryP95Ms: number;
   readonly servingRssMiB: number;
@@ -81,6 +83,15 @@ export async function benchStores(sizes: readonly number[], postgresSizes: reado
         (run) =>
           `  ${run.store} ${run.sentences.toLocaleString('en')}: ${[run.writeLongestBlockMs, run.oneChangedLongestBlockMs, run.loadLongestBlockMs].map((ms) => ms.toFixed(0)).join(' / ')}` +
           `  (at ${run.blockAtSeconds.map((s) => s.toFixed(1)).join(' / ')} s; longest GC ${run.longestGcMs.map((ms) => ms.toFixed(0)).join(' / ')} ms)`,
+      ),
+    '',
+    'stalls of 50 ms or more by phase (ms at s into the phase):',
+    ...runs
+      .filter((run) => run.store !== 'postgres')
+      .flatMap((run) =>
+        ['write', '1 changed', 'load'].map(
+          (phase, i) => `  ${run.store} ${run.sentences.toLocaleString('en')} ${phase}: ${run.stalls[i]!.map(([ms, at]) => `${ms}@${at}`).join(' ') || 'none'}`,
+        ),
       ),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
