@@ -340,6 +340,16 @@ describe('Vectra shards', () => {
 });
 
 describe('PostgreSQL writer lease', () => {
+  it('refuse a shard list naming a folder outside the shards folder', async () => {
+    const store = new VectraStore(tempDir('store-bad-shard-list'));
+    await publishFresh(store, A);
+    const listFile = path.join(store.location, (await store.currentGeneration())!, 'shards.json');
+    for (const list of [{ 'a.md': '../../elsewhere' }, { 'a.md': 7 }, ['a.md']]) {
+      await writeFile(listFile, JSON.stringify(list));
+      await expect(store.open()).rejects.toThrow(/shards\.json is not a list of shards/);
+    }
+  });
+
   it('publishes nothing when another process took its lease over', async () => {
     const store = new PostgresStore(postgres.url, { schema: 'lease_test' });
     try {

