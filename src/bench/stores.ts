@@ -30,12 +30,17 @@ interface StoreFigures {
 
 const SCRIPT = fileURLToPath(new URL('./storeScale.ts', import.meta.url));
 
-/** Runs storeScale.ts in a process of its own, so its memory figures are its alone. */
+/**
+ * Runs storeScale.ts in a process of its own, so its memory figures are its alone, with V8's
+ * default heap limit as `npm start` runs the bot (a larger limit lets garbage pile up between
+ * collections and changes the very stalls measured); `--expose-gc` only lets it collect before
+ * reading the serving RSS.
+ */
 function measure(sentences: number, store: 'vectra' | 'postgres', articles: string): Promise<StoreFigures> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', '--expose-gc', '--max-old-space-size=20000', SCRIPT, '--sentences', String(sentences), '--store', store, '--articles', articles],
+      ['--import', 'tsx', '--expose-gc', SCRIPT, '--sentences', String(sentences), '--store', store, '--articles', articles],
       {
         stdio: ['ignore', 'pipe', 'inherit'],
       },
