@@ -3,9 +3,9 @@ import { yieldToEventLoop } from '../store.ts';
 
 /**
  * A generation's keyword counts summed over its shards (what IDF is computed from), as a text file
- * of one `term<TAB>count` line per term. A real corpus of a million sentences has a vocabulary of
- * hundreds of thousands of terms: as one JSON object, parsing it alone held the event loop for
- * longer than the 100 ms the bot allows. Lines are read and written a slice at a time instead.
+ * of one `term<TAB>count` line per term, read and written a slice at a time. As one JSON object,
+ * 13,000 terms took 38 ms in one piece to parse, check and map, and the vocabulary of a real
+ * corpus grows with it: a slice at a time, no corpus holds the event loop for long.
  */
 const LINES_PER_TURN = 20_000;
 
