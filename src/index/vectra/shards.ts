@@ -14,8 +14,9 @@ import { addMatrices, float32Matrix, toInt8, type VectorMatrix } from '../vector
  *
  * Beside them, what loading reads: `records.json` (the records), `terms.json` (the keyword counts,
  * apart because a generation that keeps them summed loads without them, and their thousands of
- * keys took most of the time spent parsing a shard), `vectors.bin` (the vectors as float32: sentences, then contexts, then chunks), so a large index
- * loads without parsing hundreds of megabytes of JSON numbers, and `vectors.i8` (the same in the
+ * keys took most of the time spent parsing a shard), `vectors.bin` (the vectors as float32:
+ * sentences, then contexts, then chunks), so a large index loads without parsing hundreds of
+ * megabytes of JSON numbers, and `vectors.i8` (the same in the
  * form a large index holds them: sentences, sentence + context sums and chunks in int8, then each
  * row's scale), so a large index loads without converting anything. A shard without the first two
  * is read from its Vectra files; one without `vectors.i8` is converted as it loads.
