@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { readTextIfPresent } from './files.ts';
 
 /**
  * An index folder holds complete generations side by side and a CURRENT file naming the one
@@ -16,13 +17,8 @@ export function newGenerationName(now = new Date()): string {
 }
 
 export async function readCurrentGeneration(indexDir: string): Promise<string | undefined> {
-  try {
-    const name = (await readFile(path.join(indexDir, POINTER), 'utf8')).trim();
-    return name.startsWith(GENERATION_PREFIX) && !name.includes('/') ? name : undefined;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+  const name = (await readTextIfPresent(path.join(indexDir, POINTER)))?.trim();
+  return name?.startsWith(GENERATION_PREFIX) && !name.includes('/') ? name : undefined;
 }
 
 /** Points readers at `generation`; durable before it is visible. */

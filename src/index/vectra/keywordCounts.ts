@@ -1,5 +1,6 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { yieldToEventLoop } from '../store.ts';
+import { readTextIfPresent } from './files.ts';
 
 /**
  * A generation's keyword counts summed over its shards (what IDF is computed from), as a text file
@@ -15,13 +16,8 @@ export class KeywordCountsError extends Error {
 
 /** Reads `file` into a map, or undefined when there is no such file. */
 export async function readKeywordCounts(file: string): Promise<Map<string, number> | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+  const text = await readTextIfPresent(file);
+  if (text === undefined) return undefined;
   const counts = new Map<string, number>();
   let line = 0;
   for (let start = 0; start < text.length; ) {

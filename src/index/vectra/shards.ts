@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { termCounts } from '../keywords.ts';
 import { yieldToEventLoop, type ChunkRecord, type SentenceRecord, type SourceItems } from '../store.ts';
 import { addMatrices, float32Matrix, toInt8, type VectorMatrix } from '../vectorMath.ts';
+import { readTextIfPresent } from './files.ts';
 
 /**
  * A shard holds one source: its chunks and sentences as Vectra `LocalIndex` folders of at most
@@ -81,7 +82,7 @@ export function typedRecords<T>(fields: Record<string, 'string' | 'number'>) {
 }
 
 /** Keyword counts as a file holds them: an object whose every value is a whole number (checked as records are). */
-export const termsFile = z.custom<Record<string, number>>((terms) => {
+const termsFile = z.custom<Record<string, number>>((terms) => {
   if (typeof terms !== 'object' || terms === null || Array.isArray(terms)) return false;
   for (const key in terms) if (!Number.isInteger((terms as Record<string, unknown>)[key])) return false;
   return true;
@@ -97,22 +98,16 @@ type RecordsFile = z.infer<typeof recordsFile>;
 
 /** A shard's keyword counts: its `terms.json`, or those its `records.json` holds, or, without either, its Vectra files'. */
 export async function readShardTerms(folder: string, dimensions: number): Promise<Readonly<Record<string, number>>> {
-  const terms = await readTermsFile(folder);
+  const terms = await readTermsJson(path.join(folder, TERMS_FILE));
   if (terms) return terms;
   const records = await readRecords(folder);
   return records ? termsOf(folder, records) : (await readVectraShard(folder, dimensions)).termCounts;
 }
 
-/** `terms.json`, validated, or undefined when the shard has none. */
-async function readTermsFile(folder: string): Promise<Record<string, number> | undefined> {
-  const file = path.join(folder, TERMS_FILE);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+/** Keyword counts as one JSON object (a shard's `terms.json`), validated, or undefined when there is no such file. */
+export async function readTermsJson(file: string): Promise<Record<string, number> | undefined> {
+  const text = await readTextIfPresent(file);
+  if (text === undefined) return undefined;
   try {
     return termsFile.parse(JSON.parse(text));
   } catch {
@@ -123,7 +118,7 @@ async function readTermsFile(folder: string): Promise<Record<string, number> | u
 /** The keyword counts of a shard whose records are read: in them, or in `terms.json`, which must then be there. */
 async function termsOf(folder: string, records: RecordsFile): Promise<Readonly<Record<string, number>>> {
   if (records.terms) return records.terms;
-  const terms = await readTermsFile(folder);
+  const terms = await readTermsJson(path.join(folder, TERMS_FILE));
   if (terms === undefined) throw new ShardFormatError(`${path.join(folder, TERMS_FILE)} is missing`);
   return terms;
 }
@@ -346,13 +341,8 @@ export async function checkShardSize(folder: string, source: { readonly sentence
 
 /** `records.json`, validated, or undefined when the shard has none (it is then read from its Vectra files). */
 async function readRecords(folder: string): Promise<RecordsFile | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path.join(folder, RECORDS_FILE), 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    return undefined;
-  }
+  const text = await readTextIfPresent(path.join(folder, RECORDS_FILE));
+  if (text === undefined) return undefined;
   try {
     return recordsFile.parse(JSON.parse(text));
   } catch {

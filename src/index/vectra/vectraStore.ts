@@ -7,9 +7,9 @@ import type { IndexedSource, IndexSettings, Manifest } from '../manifest.ts';
 import { IndexUnreadableError, yieldToEventLoop, type GenerationWriter, type IndexStore, type SourceItems } from '../store.ts';
 import { newGenerationName, publishGeneration, readCurrentGeneration, removeStaleGenerations, syncPath } from './generations.ts';
 import { type AnnShard, AnnReader, writeAnnOffThread } from './ann.ts';
-import { KeywordCountsError, readKeywordCounts, writeKeywordCounts } from './keywordCounts.ts';
+import { readKeywordCounts, writeKeywordCounts } from './keywordCounts.ts';
 import { LARGE_ABOVE_SENTENCES, type MemoryIndex, MemoryIndexBuilder } from './memoryIndex.ts';
-import { checkShardSize, type PreparedShard, readPreparedShard, readShardTerms, termsFile, typedRecords, writeShard } from './shards.ts';
+import { checkShardSize, type PreparedShard, readPreparedShard, readShardTerms, readTermsJson, typedRecords, writeShard } from './shards.ts';
 
 /** Shards read ahead while loading: enough to keep the disk busy, few enough to hold little memory. */
 const READ_AHEAD = 4;
@@ -90,24 +90,10 @@ async function writeFailure(error: unknown, folder: string, sourceId?: string): 
 
 /** A generation's summed keyword counts, or undefined when it kept none (written by an older Docent). */
 async function readTerms(folder: string): Promise<Map<string, number> | undefined> {
-  try {
-    const counts = await readKeywordCounts(path.join(folder, TERMS_FILE));
-    if (counts) return counts;
-  } catch (error) {
-    if (error instanceof KeywordCountsError) throw new IndexReadError(error.message);
-    throw error;
-  }
-  const file = path.join(folder, OLD_TERMS_FILE);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  const parsed = termsFile.safeParse(JSON.parse(text));
-  if (!parsed.success) throw new IndexReadError(`${file} is not a Docent keyword count file`);
-  return new Map(Object.entries(parsed.data));
+  const counts = await readKeywordCounts(path.join(folder, TERMS_FILE));
+  if (counts) return counts;
+  const old = await readTermsJson(path.join(folder, OLD_TERMS_FILE));
+  return old && new Map(Object.entries(old));
 }
 
 /** A read failure in words that name the file. */
