@@ -2,7 +2,7 @@ import { composeAnswer } from './answer/composeAnswer.ts';
 import { CHUNKER_VERSION } from './chunks/chunkSource.ts';
 import type { Answer, AskOptions } from './answer/types.ts';
 import type { EngineConfig } from './config/schema.ts';
-import { commonWordTest, loadEmbedder, type Embedder, type ModelEvent } from './embeddings/embedder.ts';
+import { commonWordTest, embedQuestions, loadEmbedder, type Embedder, type ModelEvent } from './embeddings/embedder.ts';
 import { offThreadEmbedder } from './embeddings/offThread.ts';
 import { fittedModels } from './fitted/fitted.ts';
 import { MANIFEST_VERSION, type IndexedSource, type Manifest } from './index/manifest.ts';
@@ -224,8 +224,8 @@ export async function openDocent(config: EngineConfig, hooks: DocentHooks = {}, 
     async ask(question, options = {}) {
       if (question.trim() === '') return { question, answered: false, quotes: [], reason: 'empty-question', hasMore: false };
       const index = await current();
-      const [vector] = await model.embed([question]);
-      const result = await search(index, question, vector!, fitted.ranking, { isCommonWord: commonWordTest(model) });
+      const [query] = await embedQuestions(model, [question]);
+      const result = await search(index, question, query!, fitted, { isCommonWord: commonWordTest(model) });
       const answer = composeAnswer(question, result, index.sources, {
         maxQuotes: config.MAX_QUOTES,
         maxQuoteChars: config.MAX_QUOTE_CHARS,

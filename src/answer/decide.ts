@@ -53,8 +53,9 @@ export interface DecisionModels {
 export type Confidence = 'high' | 'low';
 export type Decision = { readonly kind: 'answer'; readonly confidence: Confidence } | { readonly kind: 'decline' };
 
+/** The decision's evidence, read off the first pass (see `SearchResult.firstPass`). */
 export function evidenceOf(result: SearchResult): Evidence | undefined {
-  const [best, second] = result.ranked;
+  const [best, second] = result.firstPass;
   if (best === undefined) return undefined;
   return {
     topScore: best.score,
@@ -62,7 +63,7 @@ export function evidenceOf(result: SearchResult): Evidence | undefined {
     keywords: best.features.keywords,
     askedType: result.asked.length > 0 ? 1 : 0,
     answerType: best.features.answerType,
-    similarity: result.ranked.reduce((max, entry) => Math.max(max, entry.features.sentence, entry.features.context), -1),
+    similarity: result.firstPass.reduce((max, entry) => Math.max(max, entry.features.sentence, entry.features.context), -1),
     chunk: best.features.chunk,
     unfamiliar: result.unfamiliar.length > 0 ? 1 : 0,
   };

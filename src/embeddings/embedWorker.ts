@@ -5,24 +5,29 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadEmbedder, type EmbedderOptions } from './embedder.ts';
 
-export type WorkerRequest = { readonly id: number; readonly texts: readonly string[] };
+export type WorkerRequest = { readonly id: number; readonly texts: readonly string[]; readonly withTokens: readonly boolean[] };
 export type WorkerReply =
   | { readonly ready: true; readonly dimensions: number }
   | { readonly id: number; readonly progress: number }
-  | { readonly id: number; readonly vectors: Float32Array }
+  /** Vectors row after row; the word-piece vectors of the texts that asked for them, with each one's piece count (-1: not asked). */
+  | { readonly id: number; readonly vectors: Float32Array; readonly tokens: Float32Array; readonly tokenCounts: Int32Array }
   | { readonly id: number; readonly error: string }
   | { readonly failed: string };
 
 const port = parentPort!;
 try {
   const embedder = await loadEmbedder(workerData as EmbedderOptions);
-  port.on('message', ({ id, texts }: WorkerRequest) => {
+  port.on('message', ({ id, texts, withTokens }: WorkerRequest) => {
     embedder
-      .embed(texts, (done) => port.postMessage({ id, progress: done } satisfies WorkerReply))
-      .then((vectors) => {
+      .embedWithTokens(texts, withTokens, (done) => port.postMessage({ id, progress: done } satisfies WorkerReply))
+      .then(({ vectors, tokens }) => {
         const flat = new Float32Array(vectors.length * embedder.dimensions);
         vectors.forEach((vector, row) => flat.set(vector, row * embedder.dimensions));
-        port.postMessage({ id, vectors: flat } satisfies WorkerReply, [flat.buffer]);
+        const tokenCounts = Int32Array.from(tokens, (pieces) => (pieces === undefined ? -1 : pieces.length / embedder.dimensions));
+        const pieces = new Float32Array(tokens.reduce((sum, entry) => sum + (entry?.length ?? 0), 0));
+        let at = 0;
+        for (const entry of tokens) if (entry) pieces.set(entry, (at += entry.length) - entry.length);
+        port.postMessage({ id, vectors: flat, tokens: pieces, tokenCounts } satisfies WorkerReply, [flat.buffer, pieces.buffer, tokenCounts.buffer]);
       })
       .catch((error: unknown) => port.postMessage({ id, error: error instanceof Error ? error.message : String(error) } satisfies WorkerReply));
   });

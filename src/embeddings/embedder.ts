@@ -4,6 +4,7 @@
  * transformers.js as-is for users who configure one and have Hub access.
  */
 import { env, pipeline, type FeatureExtractionPipeline, type PreTrainedTokenizer, type Tensor } from '@huggingface/transformers';
+import { float32Matrix, type VectorMatrix } from '../index/vectorMath.ts';
 import { ensureConvertedMiniLm } from './minilm/convert.ts';
 import { MINILM_MAX_TOKENS } from './minilm/modelFolder.ts';
 
@@ -19,11 +20,30 @@ export interface Embedder {
   /** L2-normalised mean-pooled vectors, one per text, in order. Batches internally. */
   embed(texts: readonly string[], onProgress?: (done: number, total: number) => void): Promise<Float32Array[]>;
   /**
+   * As `embed`, and for each text whose `withTokens` entry is set, the model's vector of each of its
+   * word pieces, L2-normalised, [CLS] and [SEP] left out, row after row: what a question is matched
+   * against a sentence with, piece by piece (`maxSim`).
+   */
+  embedWithTokens(
+    texts: readonly string[],
+    withTokens: readonly boolean[],
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<{ vectors: Float32Array[]; tokens: (Float32Array | undefined)[] }>;
+  /**
    * Number of word pieces the model would see for this text, including special tokens,
    * before truncation: a result above `maxTokens` means the tail of the text is ignored.
    */
   countTokens(text: string): number;
   dispose(): Promise<void>;
+}
+
+/** Questions as ranking reads them: each one's vector and its word pieces' vectors. */
+export async function embedQuestions(embedder: Embedder, questions: readonly string[]): Promise<{ vector: Float32Array; tokens: VectorMatrix }[]> {
+  const { vectors, tokens } = await embedder.embedWithTokens(
+    questions,
+    questions.map(() => true),
+  );
+  return vectors.map((vector, i) => ({ vector, tokens: float32Matrix(tokens[i] ?? new Float32Array(0), embedder.dimensions) }));
 }
 
 /** Whether the model's vocabulary holds a word whole: one word piece between [CLS] and [SEP]. */
@@ -114,12 +134,15 @@ export async function loadEmbedder(options: EmbedderOptions): Promise<Embedder> 
   const tokenizer = extractor.tokenizer;
   const maxTokens = modelId === DEFAULT_MODEL_ID ? MINILM_MAX_TOKENS : tokenizerLimit(tokenizer);
 
-  const run = async (batch: string[]): Promise<Float32Array[]> => {
-    const output = (await extractor(batch, { pooling: 'mean', normalize: true })) as Tensor;
-    return tensorRows(output);
+  // The pipeline's own call (tokenizer, then model), pooled here so the word-piece vectors it pools
+  // can be kept as well: the same mean over real (unpadded) pieces, then unit length.
+  const run: ModelRun = async (batch, withTokens) => {
+    const inputs = tokenizer(batch, { padding: true, truncation: true });
+    const { last_hidden_state: hidden } = (await extractor.model(inputs)) as { last_hidden_state: Tensor };
+    return pooled(hidden, inputs.attention_mask as Tensor, inputs.input_ids as Tensor, withTokens, tokenizer.all_special_ids);
   };
 
-  const dimensions = modelId === DEFAULT_MODEL_ID ? DEFAULT_DIMENSIONS : ((await run(['dimension probe']))[0]?.length ?? 0);
+  const dimensions = modelId === DEFAULT_MODEL_ID ? DEFAULT_DIMENSIONS : ((await run(['dimension probe'], [false])).vectors[0]?.length ?? 0);
   if (dimensions <= 0) throw new Error(`Embedding model ${modelId} produced no output dimensions`);
 
   return new PipelineEmbedder(modelId, dimensions, maxTokens, options.batchSize, run, tokenizer, () => extractor.dispose());
@@ -131,10 +154,56 @@ function tokenizerLimit(tokenizer: PreTrainedTokenizer): number {
   return Number.isFinite(limit) && limit > 0 && limit < 100_000 ? limit : 512;
 }
 
-function tensorRows(tensor: Tensor): Float32Array[] {
-  const [rows, cols] = tensor.dims as [number, number];
-  const data = tensor.data as Float32Array;
-  return Array.from({ length: rows }, (_, r) => data.slice(r * cols, (r + 1) * cols));
+type ModelRun = (batch: string[], withTokens: readonly boolean[]) => Promise<{ vectors: Float32Array[]; tokens: (Float32Array | undefined)[] }>;
+
+function unitLength(values: Float32Array, from: number, dimensions: number): void {
+  let norm = 0;
+  for (let d = 0; d < dimensions; d++) norm += values[from + d]! ** 2;
+  const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+  for (let d = 0; d < dimensions; d++) values[from + d]! *= scale;
+}
+
+/** Mean-pooled unit vectors of a padded batch, and the wanted texts' word-piece vectors (without the special pieces: [CLS], [SEP], padding). */
+export function pooled(
+  hidden: Tensor,
+  attentionMask: Tensor,
+  inputIds: Tensor,
+  withTokens: readonly boolean[],
+  special: readonly number[],
+): { vectors: Float32Array[]; tokens: (Float32Array | undefined)[] } {
+  const [rows, length, dimensions] = hidden.dims as [number, number, number];
+  const data = hidden.data as Float32Array;
+  const mask = attentionMask.data as BigInt64Array;
+  const ids = inputIds.data as BigInt64Array;
+  const skip = new Set(special.map(BigInt));
+  const vectors: Float32Array[] = [];
+  const tokens: (Float32Array | undefined)[] = [];
+  for (let row = 0; row < rows; row++) {
+    const vector = new Float32Array(dimensions);
+    const kept: number[] = [];
+    let count = 0;
+    for (let t = 0; t < length; t++) {
+      const at = row * length + t;
+      if (mask[at] === 0n) continue;
+      count++;
+      for (let d = 0; d < dimensions; d++) vector[d]! += data[at * dimensions + d]!;
+      if (!skip.has(ids[at]!)) kept.push(at);
+    }
+    for (let d = 0; d < dimensions; d++) vector[d]! /= Math.max(count, 1);
+    unitLength(vector, 0, dimensions);
+    vectors.push(vector);
+    if (!withTokens[row]) {
+      tokens.push(undefined);
+      continue;
+    }
+    const pieces = new Float32Array(kept.length * dimensions);
+    kept.forEach((at, i) => {
+      pieces.set(data.subarray(at * dimensions, (at + 1) * dimensions), i * dimensions);
+      unitLength(pieces, i * dimensions, dimensions);
+    });
+    tokens.push(pieces);
+  }
+  return { vectors, tokens };
 }
 
 /**
@@ -152,28 +221,37 @@ class PipelineEmbedder implements Embedder {
     readonly dimensions: number,
     readonly maxTokens: number,
     private readonly batchSize: number,
-    private readonly run: (batch: string[]) => Promise<Float32Array[]>,
+    private readonly run: ModelRun,
     private readonly tokenizer: PreTrainedTokenizer,
     private readonly disposeModel: () => Promise<void>,
   ) {}
 
   async embed(texts: readonly string[], onProgress?: (done: number, total: number) => void): Promise<Float32Array[]> {
+    return (await this.embedWithTokens(texts, [], onProgress)).vectors;
+  }
+
+  async embedWithTokens(texts: readonly string[], withTokens: readonly boolean[], onProgress?: (done: number, total: number) => void) {
     const total = texts.length;
-    const results = new Array<Float32Array>(total);
+    const vectors = new Array<Float32Array>(total);
+    const tokens = new Array<Float32Array | undefined>(total).fill(undefined);
     const order = lengthSortedOrder(texts);
     let done = 0;
     for (let start = 0; start < total; start += this.batchSize) {
       const indices = order.slice(start, start + this.batchSize);
-      const vectors = await this.run(indices.map((i) => texts[i]!));
+      const batch = await this.run(
+        indices.map((i) => texts[i]!),
+        indices.map((i) => withTokens[i] === true),
+      );
       indices.forEach((original, j) => {
-        const vector = vectors[j];
-        if (!vector) throw new Error(`Embedding model returned ${vectors.length} vectors for ${indices.length} texts`);
-        results[original] = vector;
+        const vector = batch.vectors[j];
+        if (!vector) throw new Error(`Embedding model returned ${batch.vectors.length} vectors for ${indices.length} texts`);
+        vectors[original] = vector;
+        tokens[original] = batch.tokens[j];
       });
       done += indices.length;
       onProgress?.(done, total);
     }
-    return results;
+    return { vectors, tokens };
   }
 
   countTokens(text: string): number {

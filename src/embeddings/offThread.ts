@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { WorkerReply } from './embedWorker.ts';
+import type { WorkerReply, WorkerRequest } from './embedWorker.ts';
 import type { Embedder, EmbedderOptions } from './embedder.ts';
 
 /**
@@ -14,7 +14,7 @@ export function offThreadEmbedder(base: Embedder, options: EmbedderOptions): Emb
   let nextId = 0;
   const pending = new Map<
     number,
-    { resolve: (vectors: Float32Array[]) => void; reject: (error: Error) => void; onProgress?: (done: number, total: number) => void; total: number }
+    { resolve: (result: Embedded) => void; reject: (error: Error) => void; onProgress?: (done: number, total: number) => void; total: number }
   >();
 
   function start(): Promise<Worker> {
@@ -34,7 +34,7 @@ export function offThreadEmbedder(base: Embedder, options: EmbedderOptions): Emb
             pending.delete(reply.id);
             if (pending.size === 0) thread.unref();
             if ('error' in reply) job.reject(new Error(reply.error));
-            else job.resolve(rows(reply.vectors, base.dimensions));
+            else job.resolve({ vectors: rows(reply.vectors, base.dimensions), tokens: pieces(reply.tokens, reply.tokenCounts, base.dimensions) });
           }
         }
       });
@@ -47,29 +47,40 @@ export function offThreadEmbedder(base: Embedder, options: EmbedderOptions): Emb
     });
   }
 
+  const embedWithTokens: Embedder['embedWithTokens'] = async (texts, withTokens, onProgress) => {
+    if (texts.length === 0) return { vectors: [], tokens: [] };
+    worker ??= start();
+    const thread = await worker;
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      pending.set(id, { resolve, reject, onProgress, total: texts.length });
+      // A job in flight keeps the process alive, as embedding on this thread would.
+      thread.ref();
+      thread.postMessage({ id, texts, withTokens: [...withTokens] } satisfies WorkerRequest);
+    });
+  };
+
   return {
     modelId: base.modelId,
     dimensions: base.dimensions,
     maxTokens: base.maxTokens,
     countTokens: (text) => base.countTokens(text),
-    async embed(texts, onProgress) {
-      if (texts.length === 0) return [];
-      worker ??= start();
-      const thread = await worker;
-      const id = nextId++;
-      return new Promise((resolve, reject) => {
-        pending.set(id, { resolve, reject, onProgress, total: texts.length });
-        // A job in flight keeps the process alive, as embedding on this thread would.
-        thread.ref();
-        thread.postMessage({ id, texts });
-      });
-    },
+    embed: async (texts, onProgress) => (await embedWithTokens(texts, [], onProgress)).vectors,
+    embedWithTokens,
     async dispose() {
       const started = worker;
       worker = undefined;
       if (started) await (await started.catch(() => undefined))?.terminate();
     },
   };
+}
+
+type Embedded = Awaited<ReturnType<Embedder['embedWithTokens']>>;
+
+/** Each text's word-piece vectors as views into the reply, or undefined where none were asked for. */
+function pieces(flat: Float32Array, counts: Int32Array, dimensions: number): (Float32Array | undefined)[] {
+  let at = 0;
+  return Array.from(counts, (count) => (count < 0 ? undefined : flat.subarray(at, (at += count * dimensions))));
 }
 
 /** Views into the thread's reply, not copies: a group of 2,048 vectors copied into arrays held the event loop for over 100 ms. */

@@ -5,11 +5,11 @@
  */
 import { quotesFor, type QuoteOptions } from '../answer/composeAnswer.ts';
 import { decide, evidenceOf, type DecisionModels } from '../answer/decide.ts';
-import { commonWordTest, type Embedder } from '../embeddings/embedder.ts';
+import { commonWordTest, embedQuestions, type Embedder } from '../embeddings/embedder.ts';
 import type { IndexReader } from '../index/store.ts';
 import type { MemoryIndex } from '../index/vectra/memoryIndex.ts';
 import { topK } from '../index/vectorMath.ts';
-import { search, type RankingWeights } from '../retrieval/search.ts';
+import { search, type Rankers } from '../retrieval/search.ts';
 import { terms } from '../retrieval/terms.ts';
 import { buildBm25 } from './bm25.ts';
 import { quotesHit, type EvalQuestion } from './datasets.ts';
@@ -38,8 +38,7 @@ function rrf(a: Float64Array, b: Float64Array): Float64Array {
   return fused;
 }
 
-export interface Models {
-  readonly ranking: RankingWeights;
+export interface Models extends Rankers {
   readonly decision: DecisionModels;
 }
 
@@ -55,7 +54,10 @@ export async function evaluateSet(
   models: Models,
   quoteOptions: QuoteOptions,
 ): Promise<SetResult> {
-  const vectors = await embedder.embed(questions.map((q) => q.question));
+  const queries = await embedQuestions(
+    embedder,
+    questions.map((q) => q.question),
+  );
   const bm25Index = buildBm25(corpus.sentences.map((sentence) => sentence.text));
   const hits = Object.fromEntries(METHODS.map((m) => [m, [0, 0]])) as Record<Method, [number, number]>;
   const outcomes = { high: 0, low: 0, decline: 0 };
@@ -63,7 +65,7 @@ export async function evaluateSet(
   let rankingMs = 0;
   for (const [i, question] of questions.entries()) {
     const began = performance.now();
-    const result = await search(reader, question.question, vectors[i]!, models.ranking, { isCommonWord: commonWordTest(embedder) });
+    const result = await search(reader, question.question, queries[i]!, models, { isCommonWord: commonWordTest(embedder) });
     const decision = decide(evidenceOf(result), models.decision);
     rankingMs += performance.now() - began;
     outcomes[decision.kind === 'decline' ? 'decline' : decision.confidence]++;
@@ -72,7 +74,7 @@ export async function evaluateSet(
       continue;
     }
     const bm25 = bm25Index.score(terms(question.question));
-    const dense = corpus.sentenceCosines(vectors[i]!);
+    const dense = corpus.sentenceCosines(queries[i]!.vector);
     const texts = (scores: Float64Array) => topK(scores, 3).map((position) => corpus.sentences[position]!.text);
     // Quality is judged on the quotes Docent would show, whether or not it would decline.
     const quotes: Record<Method, string[]> = {

@@ -8,6 +8,8 @@ export interface FitOptions {
   readonly l2?: number;
   readonly iterations?: number;
   readonly learningRate?: number;
+  /** Keep every weight at 0 or above (projected gradient descent); the conditional logit only. */
+  readonly nonNegative?: boolean;
 }
 
 export interface Standardised {
@@ -70,7 +72,7 @@ export interface CandidateGroup {
 
 /** Weights on the original feature scale (standardising only shifts every candidate of a question alike). */
 export function fitConditional(groups: readonly CandidateGroup[], options: FitOptions = {}): number[] {
-  const { l2 = 1e-3, iterations = 400, learningRate = 0.5 } = options;
+  const { l2 = 1e-3, iterations = 400, learningRate = 0.5, nonNegative = false } = options;
   const usable = groups.filter((group) => group.gold.some(Boolean) && group.gold.some((g) => !g));
   const norm = standardisation(usable.flatMap((group) => group.rows));
   const x = usable.map((group) => group.rows.map((row) => standardise(row, norm)));
@@ -92,7 +94,10 @@ export function fitConditional(groups: readonly CandidateGroup[], options: FitOp
         row.forEach((v, j) => (gradient[j]! += coefficient * v));
       });
     });
-    weights.forEach((w, j) => (weights[j] = w - learningRate * (gradient[j]! / total + l2 * w)));
+    weights.forEach((w, j) => {
+      const next = w - learningRate * (gradient[j]! / total + l2 * w);
+      weights[j] = nonNegative ? Math.max(0, next) : next;
+    });
   }
   return weights.map((w, j) => w / norm.scale[j]!);
 }

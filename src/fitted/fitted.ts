@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { EVIDENCE, type DecisionModels } from '../answer/decide.ts';
-import { FEATURES, type RankingWeights } from '../retrieval/search.ts';
+import { FEATURES, RERANK_FEATURES, type Rankers } from '../retrieval/search.ts';
 
 /**
  * The fitted parts of Docent: ranking weights and the two decision models, written by
@@ -27,7 +27,10 @@ export const fittedSchema = z.object({
   /** What the numbers were fitted on and how to reproduce them. */
   description: z.string(),
   command: z.string(),
+  /** The first pass: weights of each candidate's features. */
   ranking: z.object(Object.fromEntries(FEATURES.map((name) => [name, z.number()])) as Record<(typeof FEATURES)[number], z.ZodNumber>),
+  /** The re-ranking of the first pass's best: weights of those and the word-piece evidence. */
+  reranking: z.object(Object.fromEntries(RERANK_FEATURES.map((name) => [name, z.number()])) as Record<(typeof RERANK_FEATURES)[number], z.ZodNumber>),
   decision: z.object({ related: logisticSchema, answers: logisticSchema, relatedIfUnfamiliar: z.number().min(0).max(1) }),
   /** Figures on the tuning data itself, for a re-run to compare against. */
   tuning: z.record(z.string(), z.union([z.number(), z.string()])),
@@ -44,10 +47,10 @@ export function parseFitted(text: string, file = FITTED_FILE): Fitted {
   return result.data;
 }
 
-let cached: { ranking: RankingWeights; decision: DecisionModels } | undefined;
+let cached: (Rankers & { decision: DecisionModels }) | undefined;
 
 /** The committed fitted models, read and validated once. */
-export function fittedModels(): { ranking: RankingWeights; decision: DecisionModels } {
+export function fittedModels(): Rankers & { decision: DecisionModels } {
   cached ??= parseFitted(readFileSync(FITTED_FILE, 'utf8'));
   return cached;
 }

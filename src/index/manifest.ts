@@ -1,7 +1,7 @@
 import type { SourceDocument, SourceProblem } from '../sources/types.ts';
 
-/** 3: one shard per source, sentences carrying their context vector. */
-export const MANIFEST_VERSION = 3;
+/** 3: one shard per source, sentences carrying their context vector; 4: and their word-piece vectors. */
+export const MANIFEST_VERSION = 4;
 
 /** What an index was built with; any difference makes its vectors or chunks incomparable. */
 export interface IndexSettings {

@@ -194,12 +194,17 @@ async function embedGroup(
   put: (items: SourceItems) => Promise<void>,
 ): Promise<void> {
   const inputs = group.flatMap(embeddingInputs);
-  const vectors = await embedder.embed(inputs, onEmbedded);
+  // Word-piece vectors for the sentences alone, which questions are matched against piece by piece.
+  const withTokens = group.flatMap((entry) => [...entry.chunks.map(() => false), ...entry.sentences.flatMap(() => [true, false])]);
+  const { vectors, tokens } = await embedder.embedWithTokens(inputs, withTokens, onEmbedded);
   let next = 0;
   const take = () => vectors[next++]!;
   for (const entry of group) {
     const chunks = entry.chunks.map(({ record }) => ({ record, vector: take() }));
-    const sentences = (await tagged(entry)).map((record) => ({ record, vector: take(), context: take() }));
+    const sentences = (await tagged(entry)).map((record) => {
+      const pieces = tokens[next];
+      return { record, vector: take(), ...(pieces ? { tokens: pieces } : {}), context: take() };
+    });
     await put({ sourceId: entry.document.id, chunks, sentences, termCounts: termCounts(entry.sentences.map((s) => s.record)) });
   }
 }

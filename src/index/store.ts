@@ -1,4 +1,5 @@
 import type { IndexSettings, Manifest } from './manifest.ts';
+import type { VectorMatrix } from './vectorMath.ts';
 
 /**
  * The seam between building an index and searching it. A store keeps generations of the index:
@@ -41,7 +42,13 @@ export interface SourceItems {
    * Each sentence has two vectors: the sentence alone, and the sentence read in its article's
    * context (`title. sentence`), so a line that never names its topic is still found.
    */
-  readonly sentences: readonly { readonly record: SentenceRecord; readonly vector: Float32Array; readonly context: Float32Array }[];
+  readonly sentences: readonly {
+    readonly record: SentenceRecord;
+    readonly vector: Float32Array;
+    readonly context: Float32Array;
+    /** The sentence's word-piece vectors, row after row (`Embedder.embedWithTokens`). */
+    readonly tokens?: Float32Array;
+  }[];
   /** For each keyword stem, how many of the source's sentences hold it (for IDF). */
   readonly termCounts: Readonly<Record<string, number>>;
 }
@@ -81,6 +88,8 @@ export interface IndexReader {
    */
   nearest(query: Float32Array, k: number, exclude?: SentenceFilter): Promise<DenseHit[]>;
   keywordStats(terms: readonly string[]): Promise<KeywordStats>;
+  /** Each sentence's word-piece vectors, or undefined where the generation holds none (an index too large to keep them). */
+  tokenVectors(sentences: readonly SentenceRecord[]): Promise<(VectorMatrix | undefined)[]>;
   close(): Promise<void>;
 }
 

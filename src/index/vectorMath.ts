@@ -97,6 +97,25 @@ function scanInt8(codes: Int8Array, dimensions: number, query: Float64Array, out
   }
 }
 
+/**
+ * Late interaction (as in ColBERT): for each of the question's word pieces, its best cosine to any
+ * of the sentence's, averaged. It tells apart two sentences of one passage that a single vector
+ * each cannot, by which of the question's words each one answers to.
+ */
+export function maxSim(question: VectorMatrix, sentence: VectorMatrix): number {
+  if (question.rows === 0 || sentence.rows === 0) return 0;
+  let sum = 0;
+  const query = new Float64Array(question.dimensions);
+  for (let row = 0; row < question.rows; row++) {
+    for (let d = 0; d < question.dimensions; d++) query[d] = question.codes[row * question.dimensions + d]! * question.scales[row]!;
+    const cosines = dotAll(sentence, query);
+    let best = -1;
+    for (const cosine of cosines) best = Math.max(best, cosine);
+    sum += best;
+  }
+  return sum / question.rows;
+}
+
 /** Element-wise sum of two matrices of the same shape (float32). */
 export function addMatrices(a: VectorMatrix, b: VectorMatrix): VectorMatrix {
   if (!(a.codes instanceof Float32Array) || !(b.codes instanceof Float32Array) || a.rows !== b.rows)

@@ -1,6 +1,7 @@
 import type { IndexReader, SentenceFilter, SentenceRecord } from '../index/store.ts';
 import { askedKinds, hasAskedEntity, type EntityKind } from './answerTypes.ts';
 import { terms, wordSpans } from './terms.ts';
+import { maxSim, type VectorMatrix } from '../index/vectorMath.ts';
 
 /**
  * The evidence each sentence is ranked on. Cosines are used as they are; keyword evidence is the
@@ -27,11 +28,33 @@ export type Features = Readonly<Record<FeatureName, number>>;
 /** A linear ranker: a sentence's score is the weighted sum of its features. */
 export type RankingWeights = Readonly<Record<FeatureName, number>>;
 
+/**
+ * The evidence the best first-pass sentences are re-ranked on: the first pass's, and the
+ * question's word pieces matched against the sentence's (`maxSim`), which tells apart neighbouring
+ * sentences of one passage that one vector each cannot. It costs a sentence's word-piece vectors
+ * and a matrix product per sentence, so only the RERANKED best of the first pass are re-ranked.
+ */
+export const RERANK_FEATURES = [...FEATURES, 'tokens'] as const;
+export type RerankFeatureName = (typeof RERANK_FEATURES)[number];
+export type RerankingWeights = Readonly<Record<RerankFeatureName, number>>;
+
+/** Both fitted rankers: the first pass over every candidate, and the re-ranking of its best. */
+export interface Rankers {
+  readonly ranking: RankingWeights;
+  readonly reranking: RerankingWeights;
+}
+
+/** A question as the model reads it: one vector, and its word pieces' (for re-ranking). */
+export interface QueryEmbedding {
+  readonly vector: ArrayLike<number>;
+  readonly tokens?: VectorMatrix;
+}
+
 export interface RankedSentence {
   readonly sentence: SentenceRecord;
   /** Fitted score; higher is better. */
   readonly score: number;
-  readonly features: Features;
+  readonly features: Features & { readonly tokens?: number };
 }
 
 export interface SearchResult {
@@ -39,8 +62,13 @@ export interface SearchResult {
   readonly asked: EntityKind[];
   /** Question words found neither in the sources nor whole in the model's vocabulary (see `unfamiliarWords`). */
   readonly unfamiliar: string[];
-  /** The best-ranked sentences, best first. */
+  /** The best-ranked sentences, best first: re-ranked when the index holds word-piece vectors. */
   readonly ranked: RankedSentence[];
+  /**
+   * The first pass's best, best first: what the answer/decline decision reads, so that it means the
+   * same whether or not the index could re-rank.
+   */
+  readonly firstPass: RankedSentence[];
 }
 
 export interface SearchOptions {
@@ -55,12 +83,36 @@ export interface SearchOptions {
 
 /** Sentences scored in full: the best by dense similarity alone. Past this depth answers are very rare. */
 const FIRST_STAGE = 100;
-/** Sentences offered to the answer stage. */
+/** First-pass sentences the decision reads. */
 const CANDIDATES = 50;
+/**
+ * First-pass sentences re-ranked, and so offered to the answer stage. On the tuning questions the
+ * best 20 of the first pass hold an answer for 96.5% of them, against 97.6% for all 100.
+ */
+export const RERANKED = 20;
 
 export function score(features: Features, weights: RankingWeights): number {
   let sum = 0;
   for (const name of FEATURES) sum += weights[name] * features[name];
+  return sum;
+}
+
+/** The best `RERANKED` of ranked first-pass sentences, each with its word-piece evidence, or undefined when the index keeps no word-piece vectors. */
+export async function rerankPool(
+  index: IndexReader,
+  firstPass: readonly RankedSentence[],
+  queryTokens: VectorMatrix | undefined,
+): Promise<{ readonly sentence: SentenceRecord; readonly features: Features & { readonly tokens: number } }[] | undefined> {
+  if (queryTokens === undefined) return undefined;
+  const best = firstPass.slice(0, RERANKED);
+  const tokens = await index.tokenVectors(best.map((entry) => entry.sentence));
+  if (tokens.some((entry) => entry === undefined)) return undefined;
+  return best.map(({ sentence, features }, i) => ({ sentence, features: { ...features, tokens: maxSim(queryTokens, tokens[i]!) } }));
+}
+
+function rerankScore(features: Features & { readonly tokens: number }, weights: RerankingWeights): number {
+  let sum = 0;
+  for (const name of RERANK_FEATURES) sum += weights[name] * features[name];
   return sum;
 }
 
@@ -130,19 +182,26 @@ export async function candidatesFor(index: IndexReader, question: string, queryV
   return { queryTerms, asked, unfamiliar, candidates };
 }
 
+const byScore = (a: RankedSentence, b: RankedSentence) => b.score - a.score;
+
 /**
- * Ranks sentences for a question: dense similarity picks the first-stage candidates, then each is
- * scored by the fitted weights over all its features.
+ * Ranks sentences for a question: dense similarity picks the first-stage candidates, each is
+ * scored by the first pass's fitted weights, and the best of those are re-ranked with the
+ * question's word pieces (when the index keeps the sentences').
  */
 export async function search(
   index: IndexReader,
   question: string,
-  queryVector: ArrayLike<number>,
-  weights: RankingWeights,
+  query: QueryEmbedding,
+  rankers: Rankers,
   options: SearchOptions = {},
 ): Promise<SearchResult> {
-  const { queryTerms, asked, unfamiliar, candidates } = await candidatesFor(index, question, queryVector, options);
-  const ranked = candidates.map(({ sentence, features }): RankedSentence => ({ sentence, score: score(features, weights), features }));
-  ranked.sort((a, b) => b.score - a.score);
-  return { queryTerms, asked, unfamiliar, ranked: ranked.slice(0, CANDIDATES) };
+  const { queryTerms, asked, unfamiliar, candidates } = await candidatesFor(index, question, query.vector, options);
+  const firstPass = candidates.map(({ sentence, features }): RankedSentence => ({ sentence, score: score(features, rankers.ranking), features }));
+  firstPass.sort(byScore);
+  const pool = await rerankPool(index, firstPass, query.tokens);
+  const ranked = pool
+    ? pool.map(({ sentence, features }): RankedSentence => ({ sentence, score: rerankScore(features, rankers.reranking), features })).sort(byScore)
+    : firstPass;
+  return { queryTerms, asked, unfamiliar, ranked: ranked.slice(0, pool ? RERANKED : CANDIDATES), firstPass: firstPass.slice(0, CANDIDATES) };
 }

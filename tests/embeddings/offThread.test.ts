@@ -40,3 +40,28 @@ it('says so when the thread cannot load the model', async () => {
   await expect(broken.embed(['x'])).rejects.toThrow(/indexing thread could not load the model: batchSize must be a positive integer/);
   await broken.dispose();
 });
+
+it("gives the word pieces' vectors of the texts that ask for them, the same on either thread, beside the same pooled vectors", async () => {
+  const texts = ['Who led the talks in Istanbul?', 'Alexander Darchiev led the Russian delegation.', 'A third text, without pieces.'];
+  const withTokens = [true, true, false];
+  const offThread = offThreadEmbedder(base, { modelId: base.modelId, cacheDir: MODEL_CACHE_DIR, batchSize: 2 });
+  try {
+    const here = await base.embedWithTokens(texts, withTokens);
+    const there = await offThread.embedWithTokens(texts, withTokens);
+    const pooled = await base.embed(texts);
+    here.vectors.forEach((vector, i) => vector.forEach((value, d) => expect(value).toBeCloseTo(pooled[i]![d]!, 6)));
+    expect(here.tokens[2]).toBeUndefined();
+    expect(there.tokens[2]).toBeUndefined();
+    for (const i of [0, 1]) {
+      // Every piece but [CLS] and [SEP], each a unit vector.
+      const pieces = here.tokens[i]!;
+      expect(pieces.length / base.dimensions).toBe(base.countTokens(texts[i]!) - 2);
+      for (let row = 0; row < pieces.length / base.dimensions; row++) {
+        expect(Math.hypot(...pieces.subarray(row * base.dimensions, (row + 1) * base.dimensions))).toBeCloseTo(1, 5);
+      }
+      there.tokens[i]!.forEach((value, j) => expect(value).toBeCloseTo(pieces[j]!, 5));
+    }
+  } finally {
+    await offThread.dispose();
+  }
+});

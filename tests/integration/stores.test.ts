@@ -53,6 +53,13 @@ const manifest = (sources: IndexedSource[]): Manifest => ({ version: MANIFEST_VE
 const A = source('a.md', ['alpha one', 'alpha two'], [axis(0), unit([1, 1, 0, 0])], axis(0));
 const B = source('b.md', ['beta one'], [axis(1)], axis(1));
 const B2 = source('b.md', ['beta changed', 'beta more'], [axis(2), unit([0, 0, 1, 1])], axis(2));
+/** A's sentences with their word-piece vectors: two pieces, then one. */
+const PIECES = [[axis(0), axis(1)], [unit([1, -1, 0.5, 0])]];
+const flat = (rows: Float32Array[]) => Float32Array.from(rows.flatMap((row) => [...row]));
+const A_WITH_PIECES = {
+  ...A,
+  items: { ...A.items, sentences: A.items.sentences.map((sentence, i) => ({ ...sentence, tokens: flat(PIECES[i]!) })) },
+};
 
 async function publish(store: IndexStore, build: (writer: Awaited<ReturnType<IndexStore['begin']>>) => Promise<IndexedSource[]>): Promise<void> {
   await store.exclusive(async () => {
@@ -160,6 +167,38 @@ describe.each(backends)('$name store', (backend) => {
 
       expect(await reader.keywordStats(['alpha', 'one', 'beta', 'gamma'])).toEqual({ sentences: 3, frequencies: [2, 2, 1, 0] });
       await reader.close();
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("keeps each sentence's word-piece vectors, within int8's precision, and has none for a sentence written without", async () => {
+    const store = backend.create();
+    try {
+      await publishFresh(store, A_WITH_PIECES, B);
+      const reader = (await store.open())!;
+      const [a1, b0, a0] = await reader.tokenVectors([A.items.sentences[1]!.record, B.items.sentences[0]!.record, A.items.sentences[0]!.record]);
+      expect(b0).toBeUndefined();
+      for (const [matrix, rows] of [
+        [a0, PIECES[0]!],
+        [a1, PIECES[1]!],
+      ] as const) {
+        expect(matrix!.rows).toBe(rows.length);
+        rows.forEach((row, r) => row.forEach((value, d) => expect(matrix!.codes[r * DIMENSIONS + d]! * matrix!.scales[r]!).toBeCloseTo(value, 2)));
+      }
+      expect(await reader.tokenVectors([])).toEqual([]);
+      await reader.close();
+
+      // Carried over, a source keeps them.
+      await publish(store, async (writer) => {
+        await writer.carryOver('a.md');
+        await writer.put(B2.items);
+        return [A.described, B2.described];
+      });
+      const next = (await store.open())!;
+      const [carried] = await next.tokenVectors([A.items.sentences[0]!.record]);
+      expect(carried!.rows).toBe(2);
+      await next.close();
     } finally {
       await store.close();
     }

@@ -24,6 +24,7 @@ const result = (entries: RankedSentence[], asked: SearchResult['asked'] = [], un
   asked,
   unfamiliar,
   ranked: entries,
+  firstPass: entries,
 });
 
 describe('evidenceOf', () => {
@@ -37,6 +38,13 @@ describe('evidenceOf', () => {
     expect(evidence).toEqual({ topScore: 3, margin: 0.5, keywords: 0.8, askedType: 1, answerType: 1, similarity: 0.9, chunk: 0.6, unfamiliar: 0 });
     expect(evidenceOf(result([ranked(3, 0)]))!.margin).toBe(0);
     expect(evidenceOf(result([ranked(3, 0)], [], ['sourdough']))!.unfamiliar).toBe(1);
+  });
+
+  it('reads the first pass, not the re-ranking, so the decision means the same whether or not an index can re-rank', () => {
+    const firstPass = [ranked(3, 0, { keywords: 0.8 }), ranked(1, 1)];
+    const reranked = [ranked(9, 1, { keywords: 0.1 }), ranked(2, 0, { keywords: 0.8 })];
+    const evidence = evidenceOf({ ...result(firstPass), ranked: reranked })!;
+    expect(evidence).toMatchObject({ topScore: 3, margin: 2, keywords: 0.8 });
   });
 });
 

@@ -38,6 +38,25 @@ describe('fitConditional', () => {
   });
 });
 
+describe('fitConditional with nonNegative', () => {
+  it('leaves at 0 a feature that only helps with a negative weight, and fits the rest', () => {
+    // Feature 1 copies feature 0 plus a part that marks decoys: unconstrained, it earns a negative weight.
+    const groups = Array.from({ length: 40 }, (_, g) => ({
+      rows: [
+        [1, 1],
+        [0.9, 1.4 + (g % 3) / 10],
+        [0, 0.2],
+      ],
+      gold: [true, false, false],
+    }));
+    const free = fitConditional(groups, { iterations: 800 });
+    const constrained = fitConditional(groups, { iterations: 800, nonNegative: true });
+    expect(free[1]!).toBeLessThan(0);
+    expect(constrained[1]).toBe(0);
+    expect(constrained[0]!).toBeGreaterThan(0);
+  });
+});
+
 describe('sample weights', () => {
   it('fitBinary: a heavily weighted minority moves the boundary toward itself', () => {
     // Same feature value, conflicting labels: the fitted probability is the weighted share of positives.

@@ -7,6 +7,8 @@ import { newGenerationName } from '../vectra/generations.ts';
 import type { IndexedSource, IndexSettings, Manifest } from '../manifest.ts';
 import type { ChunkRecord, DenseHit, GenerationWriter, IndexReader, IndexStore, KeywordStats, SentenceFilter, SentenceRecord, SourceItems } from '../store.ts';
 import { schemaStatements, tablesIn, writerStatements, type Tables } from './schema.ts';
+import { decodeTokenVectors, encodeTokenVectors } from '../tokenVectors.ts';
+import type { VectorMatrix } from '../vectorMath.ts';
 
 /**
  * The store for deployments beyond one process: PostgreSQL with pgvector. Sources are stored as
@@ -116,6 +118,26 @@ class PostgresReader implements IndexReader {
     );
     const counts = new Map(rows.map((row) => [row.term, row.sentences]));
     return { sentences: this.sentenceTotal, frequencies: terms.map((term) => counts.get(term) ?? 0) };
+  }
+
+  async tokenVectors(sentences: readonly SentenceRecord[]): Promise<(VectorMatrix | undefined)[]> {
+    if (sentences.length === 0) return [];
+    const { rows } = await this.session.query<{ source_id: string; sentence: number; tokens: Buffer | null }>(
+      `SELECT w.source_id, w.sentence, s.tokens
+         FROM unnest($2::text[], $3::int[]) AS w (source_id, sentence)
+         JOIN ${this.TABLES.sentences} s ON s.shard = ANY($1::bigint[]) AND s.sentence = w.sentence AND s.record->>'sourceId' = w.source_id`,
+      [this.shards, sentences.map((s) => s.sourceId), sentences.map((s) => s.sentence)],
+    );
+    const dimensions = this.manifest.settings.dimensions;
+    const found = new Map(
+      rows.map((row) => [
+        `${row.sentence}:${row.source_id}`,
+        row.tokens === null
+          ? undefined
+          : decodeTokenVectors(row.tokens, 1, dimensions, `${this.TABLES.sentences} (${row.source_id}, sentence ${row.sentence})`)[0],
+      ]),
+    );
+    return sentences.map((s) => found.get(`${s.sentence}:${s.sourceId}`));
   }
 
   async close(): Promise<void> {}
@@ -300,13 +322,14 @@ export class PostgresStore implements IndexStore {
       await insertRows(
         client,
         this.TABLES.sentences,
-        ['shard', 'sentence', 'record', 'embedding', 'context'],
-        items.sentences.map(({ record, vector, context }) => [
+        ['shard', 'sentence', 'record', 'embedding', 'context', 'tokens'],
+        items.sentences.map(({ record, vector, context, tokens }) => [
           shard,
           record.sentence,
           JSON.stringify(record),
           pgvector.toSql(Array.from(vector)),
           pgvector.toSql(Array.from(context)),
+          tokens === undefined ? null : encodeTokenVectors([tokens], vector.length),
         ]),
       );
       await insertRows(

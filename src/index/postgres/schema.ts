@@ -63,7 +63,10 @@ export function schemaStatements(dimensions: number, TABLES: Tables, schema?: st
        record jsonb NOT NULL,
        embedding vector(${dimensions}) NOT NULL,
        context vector(${dimensions}) NOT NULL,
+       tokens bytea,
        PRIMARY KEY (shard, sentence))`,
+    // Tables made before sentences kept their word-piece vectors (tokenVectors.ts); their rows hold none.
+    `ALTER TABLE ${TABLES.sentences} ADD COLUMN IF NOT EXISTS tokens bytea`,
     `CREATE INDEX IF NOT EXISTS ${bare(TABLES.sentences)}_embedding ON ${TABLES.sentences} USING hnsw (embedding vector_cosine_ops)`,
     `CREATE INDEX IF NOT EXISTS ${bare(TABLES.sentences)}_context ON ${TABLES.sentences} USING hnsw (context vector_cosine_ops)`,
     `CREATE TABLE IF NOT EXISTS ${TABLES.chunks} (

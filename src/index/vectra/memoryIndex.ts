@@ -1,8 +1,10 @@
+import { open } from 'node:fs/promises';
 import type { IndexedSource, Manifest } from '../manifest.ts';
+import { readTokenVectors } from '../tokenVectors.ts';
 import type { ChunkRecord, DenseHit, IndexReader, KeywordStats, SentenceFilter, SentenceRecord } from '../store.ts';
 import { dotAll, dotRow, topK, type VectorMatrix } from '../vectorMath.ts';
 import type { AnnReader } from './ann.ts';
-import { type PreparedShard, ShardFormatError, type ShardRows } from './shards.ts';
+import { type PreparedShard, ShardFormatError, type ShardRows, type ShardTokens } from './shards.ts';
 
 /**
  * A generation held in memory: every vector in a matrix (one row per record), float32 or, past
@@ -29,6 +31,8 @@ interface IndexParts {
   readonly chunkFrom: Int32Array;
   readonly chunkTo: Int32Array;
   readonly termCounts: Map<string, number>;
+  /** Per source whose shard keeps them, where its sentences' word-piece vectors are (sentence numbers are positions). */
+  readonly tokens: Map<string, ShardTokens>;
   readonly graph?: Graph;
 }
 
@@ -94,6 +98,7 @@ export class MemoryIndexBuilder {
       chunkFrom: new Int32Array(sentences),
       chunkTo: new Int32Array(sentences),
       termCounts: terms ?? new Map(),
+      tokens: new Map(),
     };
   }
 
@@ -121,6 +126,9 @@ export class MemoryIndexBuilder {
     copyInto(parts.denseVectors, shard.denseVectors, firstSentence);
     copyInto(parts.chunkVectors, shard.chunkVectors, firstChunk);
     for (const sentence of shard.sentences) parts.sentences.push(sentence);
+    if (shard.tokens !== undefined && shard.sentences.length > 0 && shard.sentences.every((sentence, i) => sentence.sentence === i)) {
+      parts.tokens.set(shard.sentences[0]!.sourceId, shard.tokens);
+    }
     for (const chunk of shard.chunks) parts.chunks.push(chunk);
     // Chunks are windows in sentence order, so those holding one sentence are contiguous.
     let low = 0;
@@ -171,6 +179,7 @@ export class MemoryIndex implements IndexReader {
   private readonly chunkFrom: Int32Array;
   private readonly chunkTo: Int32Array;
   private readonly termCounts: Map<string, number>;
+  private readonly tokens: Map<string, ShardTokens>;
   private readonly graph: Graph | undefined;
 
   /** How questions find their candidates: every sentence scored, or the closest ones the graph proposes. */
@@ -195,6 +204,7 @@ export class MemoryIndex implements IndexReader {
     this.chunkFrom = parts.chunkFrom;
     this.chunkTo = parts.chunkTo;
     this.termCounts = parts.termCounts;
+    this.tokens = parts.tokens;
     this.graph = parts.graph;
   }
 
@@ -235,6 +245,37 @@ export class MemoryIndex implements IndexReader {
 
   async keywordStats(terms: readonly string[]): Promise<KeywordStats> {
     return { sentences: this.sentences.length, frequencies: terms.map((term) => this.termCounts.get(term) ?? 0) };
+  }
+
+  /** Read from the shards' files: held in memory they would take about 12 KB a sentence. */
+  async tokenVectors(sentences: readonly SentenceRecord[]): Promise<(VectorMatrix | undefined)[]> {
+    const found = new Array<VectorMatrix | undefined>(sentences.length).fill(undefined);
+    const bySource = new Map<string, number[]>();
+    sentences.forEach((sentence, i) => {
+      if (this.tokens.has(sentence.sourceId)) bySource.set(sentence.sourceId, [...(bySource.get(sentence.sourceId) ?? []), i]);
+    });
+    await Promise.all(
+      [...bySource].map(async ([sourceId, wanted]) => {
+        const { file, layout } = this.tokens.get(sourceId)!;
+        // A generation retired after this one was loaded may have lost its files: those sentences
+        // then have no pieces, and the question is ranked by the first pass alone.
+        const handle = await open(file, 'r').catch(() => undefined);
+        if (handle === undefined) return;
+        try {
+          const read = await readTokenVectors(
+            handle,
+            layout,
+            wanted.map((i) => sentences[i]!.sentence),
+          );
+          wanted.forEach((i, j) => (found[i] = read[j]));
+        } catch {
+          // As above: a file cut short since is as good as gone.
+        } finally {
+          await handle.close();
+        }
+      }),
+    );
+    return found;
   }
 
   async close(): Promise<void> {

@@ -4,6 +4,7 @@ import { LocalIndex } from 'vectra';
 import { z } from 'zod';
 import { termCounts } from '../keywords.ts';
 import { yieldToEventLoop, type ChunkRecord, type SentenceRecord, type SourceItems } from '../store.ts';
+import { encodeTokenVectors, tokenLayout, type TokenLayout } from '../tokenVectors.ts';
 import { addMatrices, float32Matrix, toInt8, type VectorMatrix } from '../vectorMath.ts';
 import { readTextIfPresent } from './files.ts';
 
@@ -29,6 +30,8 @@ const RECORDS_FILE = 'records.json';
 const TERMS_FILE = 'terms.json';
 const VECTORS_FILE = 'vectors.bin';
 const INT8_FILE = 'vectors.i8';
+/** The sentences' word-piece vectors (`tokenVectors.ts`), read only by an index small enough to hold them. */
+const TOKENS_FILE = 'tokens.i8';
 
 type Metadata = Record<string, string | number>;
 
@@ -135,6 +138,14 @@ export interface LoadedShard {
   readonly sentenceVectors: VectorMatrix;
   readonly contextVectors: VectorMatrix;
   readonly termCounts: Readonly<Record<string, number>>;
+  /** Where its sentences' word-piece vectors are, when the shard keeps them (read when a question needs them). */
+  readonly tokens?: ShardTokens;
+}
+
+/** A shard's word-piece vectors file and where each sentence's pieces lie in it. */
+export interface ShardTokens {
+  readonly file: string;
+  readonly layout: TokenLayout;
 }
 
 interface VectraItem {
@@ -183,6 +194,16 @@ export async function writeShard(folder: string, items: SourceItems): Promise<vo
   await writeFile(path.join(folder, VECTORS_FILE), Buffer.concat(vectors.map(bytesOf)));
   const loaded = loadedOf(items);
   await writeFile(path.join(folder, INT8_FILE), int8Bytes(prepareShard(loaded, true)));
+  if (items.sentences.some((s) => s.tokens !== undefined)) {
+    const dimensions = loaded.sentenceVectors.dimensions;
+    await writeFile(
+      path.join(folder, TOKENS_FILE),
+      encodeTokenVectors(
+        items.sentences.map((s) => s.tokens),
+        dimensions,
+      ),
+    );
+  }
   // Before the records: a records file without keyword counts says its terms file was written.
   await writeFile(path.join(folder, TERMS_FILE), JSON.stringify(items.termCounts));
   await writeFile(path.join(folder, RECORDS_FILE), JSON.stringify(records));
@@ -307,6 +328,7 @@ export async function readPreparedShard(folder: string, dimensions: number, int8
     const matrices = records && (await readInt8(folder, [records.sentences.length, records.sentences.length, records.chunks.length], dimensions, targets));
     if (records && matrices) {
       const [sentenceVectors, denseVectors, chunkVectors] = matrices as [VectorMatrix, VectorMatrix, VectorMatrix];
+      const tokens = await readTokenLayout(folder, records.sentences.length, dimensions);
       return {
         sentences: records.sentences,
         chunks: records.chunks,
@@ -314,6 +336,7 @@ export async function readPreparedShard(folder: string, dimensions: number, int8
         sentenceVectors,
         denseVectors,
         chunkVectors,
+        ...(tokens ? { tokens } : {}),
       };
     }
   }
@@ -368,6 +391,7 @@ export async function readShard(folder: string, dimensions: number): Promise<Loa
     offset += rows * dimensions;
     return matrix;
   });
+  const tokens = await readTokenLayout(folder, parsed.sentences.length, dimensions);
   return {
     sentences: parsed.sentences,
     chunks: parsed.chunks,
@@ -375,7 +399,33 @@ export async function readShard(folder: string, dimensions: number): Promise<Loa
     contextVectors: contextVectors!,
     chunkVectors: chunkVectors!,
     termCounts: await termsOf(folder, parsed),
+    ...(tokens ? { tokens } : {}),
   };
+}
+
+/**
+ * The layout of a shard's word-piece vectors, from the piece counts at the head of its file; the
+ * vectors stay on disk (about 12 KB a sentence) until a question re-ranks the sentence.
+ */
+async function readTokenLayout(folder: string, sentences: number, dimensions: number): Promise<ShardTokens | undefined> {
+  const file = path.join(folder, TOKENS_FILE);
+  const handle = await open(file, 'r').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (handle === undefined) return undefined;
+  try {
+    const head = new Uint8Array(sentences * 4);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    const layout = tokenLayout(head.subarray(0, bytesRead), sentences, dimensions, file);
+    const { size } = await handle.stat();
+    if (size !== layout.bytes) throw new RangeError(`${file} holds ${size} bytes, not the ${layout.bytes} its piece counts call for`);
+    return { file, layout };
+  } catch (error) {
+    throw new ShardFormatError((error as Error).message);
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Reads a shard from its Vectra files alone. */

@@ -1,0 +1,95 @@
+import type { FileHandle } from 'node:fs/promises';
+import { quantize, type VectorMatrix } from './vectorMath.ts';
+
+/**
+ * Sentences' word-piece vectors as stored: for each sentence its count of pieces (-1 when it has
+ * none), then every piece's int8 scale, then their codes. int8 because a sentence has about 30
+ * pieces: four times less to store and hold, and a cosine moved by about 1e-3.
+ */
+export function encodeTokenVectors(sentences: readonly (Float32Array | undefined)[], dimensions: number): Buffer {
+  const counts = Int32Array.from(sentences, (pieces) => (pieces === undefined ? -1 : pieces.length / dimensions));
+  const rows = sentences.flatMap((pieces) =>
+    pieces === undefined ? [] : Array.from({ length: pieces.length / dimensions }, (_, row) => pieces.subarray(row * dimensions, (row + 1) * dimensions)),
+  );
+  const matrix = quantize(rows, dimensions);
+  const bytes = (array: Int32Array | Float32Array | Int8Array) => Buffer.from(array.buffer, array.byteOffset, array.byteLength);
+  return Buffer.concat([bytes(counts), bytes(matrix.scales), bytes(matrix.codes)]);
+}
+
+/** Where each sentence's pieces lie in a stored block, worked out from the piece counts alone. */
+export interface TokenLayout {
+  readonly sentences: number;
+  readonly dimensions: number;
+  /** Per sentence, its first piece's row, or -1 when it has none; then the total rows. */
+  readonly firstRow: Int32Array;
+  /** The block's length in bytes. */
+  readonly bytes: number;
+}
+
+/** The layout of a block whose first `sentences × 4` bytes are `countBytes`, or an error naming `where`. */
+export function tokenLayout(countBytes: Uint8Array, sentences: number, dimensions: number, where: string): TokenLayout {
+  if (countBytes.byteLength < sentences * 4)
+    throw new RangeError(`${where}: ${countBytes.byteLength} bytes cannot hold the piece counts of ${sentences} sentences`);
+  // An aligned copy: a file's or a column's bytes may start anywhere.
+  const counts = new Int32Array(Uint8Array.from(countBytes.subarray(0, sentences * 4)).buffer);
+  const firstRow = new Int32Array(sentences + 1);
+  let rows = 0;
+  counts.forEach((count, i) => {
+    firstRow[i] = count < 0 ? -1 : rows;
+    rows += Math.max(count, 0);
+  });
+  firstRow[sentences] = rows;
+  return { sentences, dimensions, firstRow, bytes: sentences * 4 + rows * (4 + dimensions) };
+}
+
+/** Rows [first, end) of sentence `i`, or undefined when it has no pieces. */
+function rowsOf(layout: TokenLayout, i: number): { first: number; end: number } | undefined {
+  const first = layout.firstRow[i]!;
+  if (first < 0) return undefined;
+  let next = i + 1;
+  while (layout.firstRow[next]! < 0) next++;
+  return { first, end: layout.firstRow[next]! };
+}
+
+/** Sentence `i`'s pieces from a whole block in memory. */
+function fromBlock(block: ArrayBuffer, layout: TokenLayout, i: number): VectorMatrix | undefined {
+  const rows = rowsOf(layout, i);
+  if (rows === undefined) return undefined;
+  const total = layout.firstRow[layout.sentences]!;
+  const count = rows.end - rows.first;
+  return {
+    dimensions: layout.dimensions,
+    rows: count,
+    scales: new Float32Array(block, layout.sentences * 4 + rows.first * 4, count),
+    codes: new Int8Array(block, layout.sentences * 4 + total * 4 + rows.first * layout.dimensions, count * layout.dimensions),
+  };
+}
+
+/** Every sentence's pieces from a whole stored block, or an error naming `where`. */
+export function decodeTokenVectors(stored: Uint8Array, sentences: number, dimensions: number, where: string): (VectorMatrix | undefined)[] {
+  const layout = tokenLayout(stored, sentences, dimensions, where);
+  if (stored.byteLength !== layout.bytes) throw new RangeError(`${where}: ${stored.byteLength} bytes, not the ${layout.bytes} its piece counts call for`);
+  const block = Uint8Array.from(stored).buffer;
+  return Array.from({ length: sentences }, (_, i) => fromBlock(block, layout, i));
+}
+
+/** The pieces of the sentences at `positions`, read from an open block file laid out as `layout`. */
+export async function readTokenVectors(file: FileHandle, layout: TokenLayout, positions: readonly number[]): Promise<(VectorMatrix | undefined)[]> {
+  const total = layout.firstRow[layout.sentences]!;
+  return Promise.all(
+    positions.map(async (i) => {
+      const rows = i >= 0 && i < layout.sentences ? rowsOf(layout, i) : undefined;
+      if (rows === undefined) return undefined;
+      const count = rows.end - rows.first;
+      const scales = new Float32Array(count);
+      const codes = new Int8Array(count * layout.dimensions);
+      const reads = [
+        await file.read(new Uint8Array(scales.buffer), 0, scales.byteLength, layout.sentences * 4 + rows.first * 4),
+        await file.read(new Uint8Array(codes.buffer), 0, codes.byteLength, layout.sentences * 4 + total * 4 + rows.first * layout.dimensions),
+      ];
+      if (reads[0]!.bytesRead !== scales.byteLength || reads[1]!.bytesRead !== codes.byteLength)
+        throw new RangeError('the word-piece vectors file is shorter than its layout');
+      return { dimensions: layout.dimensions, rows: count, scales, codes };
+    }),
+  );
+}
