@@ -73,23 +73,36 @@ export function decodeTokenVectors(stored: Uint8Array, sentences: number, dimens
   return Array.from({ length: sentences }, (_, i) => fromBlock(block, layout, i));
 }
 
-/** The pieces of the sentences at `positions`, read from an open block file laid out as `layout`. */
+/**
+ * The pieces of the sentences at `positions`, read from an open block file laid out as `layout`:
+ * one read for the scales and one for the codes of the rows from the first wanted sentence's to
+ * the last's (a question's candidates from one source are mostly near each other).
+ */
 export async function readTokenVectors(file: FileHandle, layout: TokenLayout, positions: readonly number[]): Promise<(VectorMatrix | undefined)[]> {
+  const wanted = positions.map((i) => (i >= 0 && i < layout.sentences ? rowsOf(layout, i) : undefined));
+  const present = wanted.filter((rows) => rows !== undefined);
+  if (present.length === 0) return wanted.map(() => undefined);
+  const first = Math.min(...present.map((rows) => rows.first));
+  const end = Math.max(...present.map((rows) => rows.end));
+  const { dimensions } = layout;
   const total = layout.firstRow[layout.sentences]!;
-  return Promise.all(
-    positions.map(async (i) => {
-      const rows = i >= 0 && i < layout.sentences ? rowsOf(layout, i) : undefined;
-      if (rows === undefined) return undefined;
-      const count = rows.end - rows.first;
-      const scales = new Float32Array(count);
-      const codes = new Int8Array(count * layout.dimensions);
-      const reads = [
-        await file.read(new Uint8Array(scales.buffer), 0, scales.byteLength, layout.sentences * 4 + rows.first * 4),
-        await file.read(new Uint8Array(codes.buffer), 0, codes.byteLength, layout.sentences * 4 + total * 4 + rows.first * layout.dimensions),
-      ];
-      if (reads[0]!.bytesRead !== scales.byteLength || reads[1]!.bytesRead !== codes.byteLength)
-        throw new RangeError('the word-piece vectors file is shorter than its layout');
-      return { dimensions: layout.dimensions, rows: count, scales, codes };
-    }),
+  const scales = new Float32Array(end - first);
+  const codes = new Int8Array((end - first) * dimensions);
+  const reads = [
+    await file.read(new Uint8Array(scales.buffer), 0, scales.byteLength, layout.sentences * 4 + first * 4),
+    await file.read(new Uint8Array(codes.buffer), 0, codes.byteLength, layout.sentences * 4 + total * 4 + first * dimensions),
+  ];
+  if (reads[0]!.bytesRead !== scales.byteLength || reads[1]!.bytesRead !== codes.byteLength) {
+    throw new RangeError('the word-piece vectors file is shorter than its layout');
+  }
+  return wanted.map((rows) =>
+    rows === undefined
+      ? undefined
+      : {
+          dimensions,
+          rows: rows.end - rows.first,
+          scales: scales.subarray(rows.first - first, rows.end - first),
+          codes: codes.subarray((rows.first - first) * dimensions, (rows.end - first) * dimensions),
+        },
   );
 }

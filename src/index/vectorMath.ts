@@ -104,14 +104,31 @@ function scanInt8(codes: Int8Array, dimensions: number, query: Float64Array, out
  */
 export function maxSim(question: VectorMatrix, sentence: VectorMatrix): number {
   if (question.rows === 0 || sentence.rows === 0) return 0;
+  const { dimensions } = question;
+  const q = question.codes;
+  const t = sentence.codes;
   let sum = 0;
-  const query = new Float64Array(question.dimensions);
   for (let row = 0; row < question.rows; row++) {
-    for (let d = 0; d < question.dimensions; d++) query[d] = question.codes[row * question.dimensions + d]! * question.scales[row]!;
-    const cosines = dotAll(sentence, query);
-    let best = -1;
-    for (const cosine of cosines) best = Math.max(best, cosine);
-    sum += best;
+    const qAt = row * dimensions;
+    let best = Number.NEGATIVE_INFINITY;
+    for (let piece = 0; piece < sentence.rows; piece++) {
+      const tAt = piece * dimensions;
+      // Four running sums, as in `scanInt8`: about twice as fast in V8 (every common embedding size is a multiple of 4).
+      let a = 0;
+      let b = 0;
+      let c = 0;
+      let e = 0;
+      let d = 0;
+      for (; d + 3 < dimensions; d += 4) {
+        a += q[qAt + d]! * t[tAt + d]!;
+        b += q[qAt + d + 1]! * t[tAt + d + 1]!;
+        c += q[qAt + d + 2]! * t[tAt + d + 2]!;
+        e += q[qAt + d + 3]! * t[tAt + d + 3]!;
+      }
+      for (; d < dimensions; d++) a += q[qAt + d]! * t[tAt + d]!;
+      best = Math.max(best, (a + b + c + e) * sentence.scales[piece]!);
+    }
+    sum += best * question.scales[row]!;
   }
   return sum / question.rows;
 }

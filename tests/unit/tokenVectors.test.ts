@@ -31,7 +31,12 @@ describe('stored word-piece vectors', () => {
   });
 
   it('read from a file a few sentences at a time, knowing only the piece counts at its head', async () => {
-    const sentences = [[unit([1, 2, 3, 4]), unit([-4, 0, 1, 0])], undefined, [unit([0, 0, 0, 1])], [unit([0, 1, 0, 0]), unit([1, 1, 1, 1]), unit([1, 0, 0, 0])]];
+    const sentences = [
+      [unit([1, 2, 3, 4]), unit([-4, 0, 1, 0])],
+      undefined,
+      [unit([0, 0, 0, 1])],
+      [unit([0, 1, 0, 0]), unit([1, 1, 1, 1]), unit([1, 0, 0, 0])],
+    ];
     const stored = encodeTokenVectors(
       sentences.map((rows) => (rows ? Float32Array.from(rows.flat()) : undefined)),
       4,
