@@ -26,7 +26,11 @@ try {
         const tokenCounts = Int32Array.from(tokens, (pieces) => (pieces === undefined ? -1 : pieces.length / embedder.dimensions));
         const pieces = new Float32Array(tokens.reduce((sum, entry) => sum + (entry?.length ?? 0), 0));
         let at = 0;
-        for (const entry of tokens) if (entry) pieces.set(entry, (at += entry.length) - entry.length);
+        for (const entry of tokens) {
+          if (entry === undefined) continue;
+          pieces.set(entry, at);
+          at += entry.length;
+        }
         port.postMessage({ id, vectors: flat, tokens: pieces, tokenCounts } satisfies WorkerReply, [flat.buffer, pieces.buffer, tokenCounts.buffer]);
       })
       .catch((error: unknown) => port.postMessage({ id, error: error instanceof Error ? error.message : String(error) } satisfies WorkerReply));

@@ -22,8 +22,8 @@ import {
   RERANK_FEATURES,
   type RerankingWeights,
   RERANKED,
+  rankFirstPass,
   rerankPool,
-  score,
   search,
 } from '../retrieval/search.ts';
 import { openCorpus } from './corpus.ts';
@@ -195,8 +195,7 @@ async function rerankGroupsOf(questions: readonly EvalQuestion[], queries: reado
   for (const [i, question] of questions.entries()) {
     if (!question.answerable) continue;
     const { candidates } = await candidatesFor(index, question.question, queries[i]!.vector);
-    const firstPass = candidates.map(({ sentence, features }) => ({ sentence, features, score: score(features, ranking) })).sort((a, b) => b.score - a.score);
-    const pool = await rerankPool(index, firstPass, queries[i]!.tokens);
+    const pool = await rerankPool(index, rankFirstPass(candidates, ranking), queries[i]!.tokens);
     if (pool === undefined) throw new Error(`The tuning index at ${set.name} holds no word-piece vectors: delete .cache/eval and run again`);
     groups.push({
       article: question.article!,

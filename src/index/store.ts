@@ -88,7 +88,7 @@ export interface IndexReader {
    */
   nearest(query: Float32Array, k: number, exclude?: SentenceFilter): Promise<DenseHit[]>;
   keywordStats(terms: readonly string[]): Promise<KeywordStats>;
-  /** Each sentence's word-piece vectors, or undefined where the generation holds none (an index too large to keep them). */
+  /** Each sentence's word-piece vectors, or undefined where there are none to read (written without, or their files gone since). */
   tokenVectors(sentences: readonly SentenceRecord[]): Promise<(VectorMatrix | undefined)[]>;
   close(): Promise<void>;
 }

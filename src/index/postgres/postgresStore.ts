@@ -129,14 +129,15 @@ class PostgresReader implements IndexReader {
       [this.shards, sentences.map((s) => s.sourceId), sentences.map((s) => s.sentence)],
     );
     const dimensions = this.manifest.settings.dimensions;
-    const found = new Map(
-      rows.map((row) => [
-        `${row.sentence}:${row.source_id}`,
-        row.tokens === null
-          ? undefined
-          : decodeTokenVectors(row.tokens, 1, dimensions, `${this.TABLES.sentences} (${row.source_id}, sentence ${row.sentence})`)[0],
-      ]),
-    );
+    // A damaged value costs its sentence the re-ranking (the question is ranked by the first pass), not the answer.
+    const decoded = (tokens: Buffer | null) => {
+      try {
+        return tokens === null ? undefined : decodeTokenVectors(tokens, 1, dimensions, this.TABLES.sentences)[0];
+      } catch {
+        return undefined;
+      }
+    };
+    const found = new Map(rows.map((row) => [`${row.sentence}:${row.source_id}`, decoded(row.tokens)]));
     return sentences.map((s) => found.get(`${s.sentence}:${s.sourceId}`));
   }
 

@@ -30,7 +30,7 @@ const RECORDS_FILE = 'records.json';
 const TERMS_FILE = 'terms.json';
 const VECTORS_FILE = 'vectors.bin';
 const INT8_FILE = 'vectors.i8';
-/** The sentences' word-piece vectors (`tokenVectors.ts`), read only by an index small enough to hold them. */
+/** The sentences' word-piece vectors (`tokenVectors.ts`), read a few sentences at a time when a question re-ranks them. */
 const TOKENS_FILE = 'tokens.i8';
 
 type Metadata = Record<string, string | number>;
