@@ -378,6 +378,26 @@ describe('Vectra shards', () => {
   });
 });
 
+describe('PostgreSQL word pieces', () => {
+  it('takes a damaged word-piece value for none: the sentence is not re-ranked, and nothing fails', async () => {
+    const store = new PostgresStore(postgres.url, { schema: 'pieces_test' });
+    try {
+      await publishFresh(store, A_WITH_PIECES);
+      const client = new pg.Client({ connectionString: postgres.url });
+      await client.connect();
+      await client.query(`UPDATE pieces_test.docent_sentences SET tokens = '\\x0100'::bytea WHERE sentence = 0`);
+      await client.end();
+      const reader = (await store.open())!;
+      const [damaged, intact] = await reader.tokenVectors(A.items.sentences.map((sentence) => sentence.record));
+      expect(damaged).toBeUndefined();
+      expect(intact!.rows).toBe(1);
+      await reader.close();
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('PostgreSQL writer lease', () => {
   it('refuse a shard list naming a folder outside the shards folder', async () => {
     const store = new VectraStore(tempDir('store-bad-shard-list'));
