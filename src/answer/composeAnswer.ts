@@ -18,8 +18,9 @@ export interface ComposeOptions extends QuoteOptions {
 
 /**
  * The ranker is a conditional logit, so a score difference is a log-odds ratio. The first page is
- * always full; "More quotes" stops at candidates about 150 times (e⁵) less likely than the best
- * to be the answer: past that they are rarely on the question.
+ * always full; "More quotes" pages through the ranked sentences (the re-ranked 10, `RERANKED`) and
+ * stops at candidates about 150 times (e⁵) less likely than the best to be the answer: past that
+ * they are rarely on the question.
  */
 const MAX_SCORE_DROP = 5;
 
