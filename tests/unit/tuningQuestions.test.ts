@@ -1,11 +1,19 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { naturalTuningQuestions } from '../../src/eval/datasets.ts';
 
+const folders: string[] = [];
+
+afterAll(async () => {
+  for (const folder of folders) await rm(folder, { recursive: true, force: true });
+});
+
 async function fileWith(lines: readonly object[]): Promise<string> {
-  const file = path.join(await mkdtemp(path.join(tmpdir(), 'docent-tuning-')), 'tuning.jsonl');
+  const folder = await mkdtemp(path.join(tmpdir(), 'docent-tuning-'));
+  folders.push(folder);
+  const file = path.join(folder, 'tuning.jsonl');
   await writeFile(file, `${lines.map((line) => JSON.stringify(line)).join('\n')}\n`);
   return file;
 }
