@@ -138,8 +138,6 @@ export interface LoadedShard {
   readonly sentenceVectors: VectorMatrix;
   readonly contextVectors: VectorMatrix;
   readonly termCounts: Readonly<Record<string, number>>;
-  /** Where its sentences' word-piece vectors are, when the shard keeps them (read when a question needs them). */
-  readonly tokens?: ShardTokens;
 }
 
 /** A shard's word-piece vectors file and where each sentence's pieces lie in it. */
@@ -287,6 +285,8 @@ async function readInt8(
  */
 export interface PreparedShard extends Omit<LoadedShard, 'contextVectors'> {
   readonly denseVectors: VectorMatrix;
+  /** Where its sentences' word-piece vectors are, when the shard keeps them and the index reads them (`readShardTokens`). */
+  readonly tokens?: ShardTokens;
 }
 
 /**
@@ -328,7 +328,6 @@ export async function readPreparedShard(folder: string, dimensions: number, int8
     const matrices = records && (await readInt8(folder, [records.sentences.length, records.sentences.length, records.chunks.length], dimensions, targets));
     if (records && matrices) {
       const [sentenceVectors, denseVectors, chunkVectors] = matrices as [VectorMatrix, VectorMatrix, VectorMatrix];
-      const tokens = await readTokenLayout(folder, records.sentences.length, dimensions);
       return {
         sentences: records.sentences,
         chunks: records.chunks,
@@ -336,7 +335,6 @@ export async function readPreparedShard(folder: string, dimensions: number, int8
         sentenceVectors,
         denseVectors,
         chunkVectors,
-        ...(tokens ? { tokens } : {}),
       };
     }
   }
@@ -391,7 +389,6 @@ export async function readShard(folder: string, dimensions: number): Promise<Loa
     offset += rows * dimensions;
     return matrix;
   });
-  const tokens = await readTokenLayout(folder, parsed.sentences.length, dimensions);
   return {
     sentences: parsed.sentences,
     chunks: parsed.chunks,
@@ -399,15 +396,15 @@ export async function readShard(folder: string, dimensions: number): Promise<Loa
     contextVectors: contextVectors!,
     chunkVectors: chunkVectors!,
     termCounts: await termsOf(folder, parsed),
-    ...(tokens ? { tokens } : {}),
   };
 }
 
 /**
- * The layout of a shard's word-piece vectors, from the piece counts at the head of its file; the
- * vectors stay on disk (about 12 KB a sentence) until a question re-ranks the sentence.
+ * Where a shard's word-piece vectors lie, from the piece counts at the head of its file, or
+ * undefined when it keeps none; the vectors stay on disk (about 12 KB a sentence) until a question
+ * re-ranks the sentence. Only an index that answers needs this (the graph's writer does not).
  */
-async function readTokenLayout(folder: string, sentences: number, dimensions: number): Promise<ShardTokens | undefined> {
+export async function readShardTokens(folder: string, sentences: number, dimensions: number): Promise<ShardTokens | undefined> {
   const file = path.join(folder, TOKENS_FILE);
   const handle = await open(file, 'r').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return undefined;

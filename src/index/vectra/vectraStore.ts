@@ -9,7 +9,7 @@ import { newGenerationName, publishGeneration, readCurrentGeneration, removeStal
 import { type AnnShard, AnnReader, writeAnnOffThread } from './ann.ts';
 import { readKeywordCounts, writeKeywordCounts } from './keywordCounts.ts';
 import { LARGE_ABOVE_SENTENCES, type MemoryIndex, MemoryIndexBuilder } from './memoryIndex.ts';
-import { checkShardSize, type PreparedShard, readPreparedShard, readShardTerms, readTermsJson, typedRecords, writeShard } from './shards.ts';
+import { checkShardSize, type PreparedShard, readPreparedShard, readShardTerms, readShardTokens, readTermsJson, typedRecords, writeShard } from './shards.ts';
 
 /** Shards read ahead while loading: enough to keep the disk busy, few enough to hold little memory. */
 const READ_AHEAD = 4;
@@ -263,7 +263,10 @@ export class VectraStore implements IndexStore {
         const name = shards[source.id];
         if (name === undefined) throw new IndexReadError(`${path.join(folder, SHARDS_FILE)} names no shard for ${source.id}`);
         const into = int8 ? builder.rowsFor(position) : undefined;
-        return { name, shard: await readPreparedShard(path.join(this.shardsDir, name), manifest.settings.dimensions, int8, terms === undefined, into) };
+        const shardFolder = path.join(this.shardsDir, name);
+        const shard = await readPreparedShard(shardFolder, manifest.settings.dimensions, int8, terms === undefined, into);
+        const tokens = await readShardTokens(shardFolder, shard.sentences.length, manifest.settings.dimensions);
+        return { name, shard: tokens ? { ...shard, tokens } : shard };
       };
       // The next few shards are read from disk while this one is added, so loading rarely waits on the disk.
       const ahead: Promise<{ name: string; shard: PreparedShard }>[] = [];
