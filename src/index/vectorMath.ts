@@ -105,30 +105,13 @@ function scanInt8(codes: Int8Array, dimensions: number, query: Float64Array, out
 export function maxSim(question: VectorMatrix, sentence: VectorMatrix): number {
   if (question.rows === 0 || sentence.rows === 0) return 0;
   const { dimensions } = question;
-  const q = question.codes;
-  const t = sentence.codes;
+  const query = new Float64Array(dimensions);
   let sum = 0;
   for (let row = 0; row < question.rows; row++) {
-    const qAt = row * dimensions;
+    for (let d = 0; d < dimensions; d++) query[d] = question.codes[row * dimensions + d]! * question.scales[row]!;
     let best = Number.NEGATIVE_INFINITY;
-    for (let piece = 0; piece < sentence.rows; piece++) {
-      const tAt = piece * dimensions;
-      // Four running sums, as in `scanInt8`: about twice as fast in V8 (every common embedding size is a multiple of 4).
-      let a = 0;
-      let b = 0;
-      let c = 0;
-      let e = 0;
-      let d = 0;
-      for (; d + 3 < dimensions; d += 4) {
-        a += q[qAt + d]! * t[tAt + d]!;
-        b += q[qAt + d + 1]! * t[tAt + d + 1]!;
-        c += q[qAt + d + 2]! * t[tAt + d + 2]!;
-        e += q[qAt + d + 3]! * t[tAt + d + 3]!;
-      }
-      for (; d < dimensions; d++) a += q[qAt + d]! * t[tAt + d]!;
-      best = Math.max(best, (a + b + c + e) * sentence.scales[piece]!);
-    }
-    sum += best * question.scales[row]!;
+    for (const cosine of dotAll(sentence, query)) best = Math.max(best, cosine);
+    sum += best;
   }
   return sum / question.rows;
 }
