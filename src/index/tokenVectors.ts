@@ -51,18 +51,12 @@ function rowsOf(layout: TokenLayout, i: number): { first: number; end: number } 
   return { first, end: layout.firstRow[next]! };
 }
 
-/** Sentence `i`'s pieces from a whole block in memory. */
-function fromBlock(block: ArrayBuffer, layout: TokenLayout, i: number): VectorMatrix | undefined {
-  const rows = rowsOf(layout, i);
+/** The pieces of `rows` as views of `scales` and `codes`, which hold the block's rows from `firstHeld` on. */
+function piecesIn(rows: { first: number; end: number } | undefined, scales: Float32Array, codes: Int8Array, firstHeld: number, dimensions: number) {
   if (rows === undefined) return undefined;
-  const total = layout.firstRow[layout.sentences]!;
-  const count = rows.end - rows.first;
-  return {
-    dimensions: layout.dimensions,
-    rows: count,
-    scales: new Float32Array(block, layout.sentences * 4 + rows.first * 4, count),
-    codes: new Int8Array(block, layout.sentences * 4 + total * 4 + rows.first * layout.dimensions, count * layout.dimensions),
-  };
+  const from = rows.first - firstHeld;
+  const to = rows.end - firstHeld;
+  return { dimensions, rows: to - from, scales: scales.subarray(from, to), codes: codes.subarray(from * dimensions, to * dimensions) };
 }
 
 /** Every sentence's pieces from a whole stored block, or an error naming `where`. */
@@ -70,7 +64,10 @@ export function decodeTokenVectors(stored: Uint8Array, sentences: number, dimens
   const layout = tokenLayout(stored, sentences, dimensions, where);
   if (stored.byteLength !== layout.bytes) throw new RangeError(`${where}: ${stored.byteLength} bytes, not the ${layout.bytes} its piece counts call for`);
   const block = Uint8Array.from(stored).buffer;
-  return Array.from({ length: sentences }, (_, i) => fromBlock(block, layout, i));
+  const total = layout.firstRow[sentences]!;
+  const scales = new Float32Array(block, sentences * 4, total);
+  const codes = new Int8Array(block, sentences * 4 + total * 4, total * dimensions);
+  return Array.from({ length: sentences }, (_, i) => piecesIn(rowsOf(layout, i), scales, codes, 0, dimensions));
 }
 
 /**
@@ -95,14 +92,5 @@ export async function readTokenVectors(file: FileHandle, layout: TokenLayout, po
   if (reads[0]!.bytesRead !== scales.byteLength || reads[1]!.bytesRead !== codes.byteLength) {
     throw new RangeError('the word-piece vectors file is shorter than its layout');
   }
-  return wanted.map((rows) =>
-    rows === undefined
-      ? undefined
-      : {
-          dimensions,
-          rows: rows.end - rows.first,
-          scales: scales.subarray(rows.first - first, rows.end - first),
-          codes: codes.subarray((rows.first - first) * dimensions, (rows.end - first) * dimensions),
-        },
-  );
+  return wanted.map((rows) => piecesIn(rows, scales, codes, first, dimensions));
 }

@@ -94,10 +94,15 @@ const CANDIDATES = 50;
  */
 export const RERANKED = 10;
 
-export function score(features: Features, weights: RankingWeights): number {
+/** The weighted sum of the `names` features: a linear ranker's score. */
+function weightedSum<N extends string>(names: readonly N[], features: Readonly<Record<N, number>>, weights: Readonly<Record<N, number>>): number {
   let sum = 0;
-  for (const name of FEATURES) sum += weights[name] * features[name];
+  for (const name of names) sum += weights[name] * features[name];
   return sum;
+}
+
+export function score(features: Features, weights: RankingWeights): number {
+  return weightedSum(FEATURES, features, weights);
 }
 
 /** The best `RERANKED` of ranked first-pass sentences, each with its word-piece evidence, or undefined when the index keeps no word-piece vectors. */
@@ -111,12 +116,6 @@ export async function rerankPool(
   const tokens = await index.tokenVectors(best.map((entry) => entry.sentence));
   if (tokens.some((entry) => entry === undefined)) return undefined;
   return best.map(({ sentence, features }, i) => ({ sentence, features: { ...features, tokens: maxSim(queryTokens, tokens[i]!) } }));
-}
-
-function rerankScore(features: Features & { readonly tokens: number }, weights: RerankingWeights): number {
-  let sum = 0;
-  for (const name of RERANK_FEATURES) sum += weights[name] * features[name];
-  return sum;
 }
 
 export interface Candidates {
@@ -208,7 +207,9 @@ export async function search(
   const firstPass = rankFirstPass(candidates, rankers.ranking);
   const pool = await rerankPool(index, firstPass, query.tokens);
   const ranked = pool
-    ? pool.map(({ sentence, features }): RankedSentence => ({ sentence, score: rerankScore(features, rankers.reranking), features })).sort(byScore)
+    ? pool
+        .map(({ sentence, features }): RankedSentence => ({ sentence, score: weightedSum(RERANK_FEATURES, features, rankers.reranking), features }))
+        .sort(byScore)
     : firstPass;
   return { queryTerms, asked, unfamiliar, ranked: ranked.slice(0, pool ? RERANKED : CANDIDATES), firstPass: firstPass.slice(0, CANDIDATES) };
 }
