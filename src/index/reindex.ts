@@ -136,6 +136,11 @@ export function embeddingInputs(entry: DocumentRecords): string[] {
   return [...entry.chunks.map((c) => c.input), ...entry.sentences.flatMap((s) => [s.input, s.contextInput])];
 }
 
+/** For each of `embeddingInputs`, whether its word pieces are kept: the sentences alone, which questions are matched against piece by piece. */
+function keepsPieces(entry: DocumentRecords): boolean[] {
+  return [...entry.chunks.map(() => false), ...entry.sentences.flatMap(() => [true, false])];
+}
+
 function describe({ document, chunks, sentences }: DocumentRecords, indexedAt: string): IndexedSource {
   return {
     id: document.id,
@@ -194,9 +199,7 @@ async function embedGroup(
   put: (items: SourceItems) => Promise<void>,
 ): Promise<void> {
   const inputs = group.flatMap(embeddingInputs);
-  // Word-piece vectors for the sentences alone, which questions are matched against piece by piece.
-  const withTokens = group.flatMap((entry) => [...entry.chunks.map(() => false), ...entry.sentences.flatMap(() => [true, false])]);
-  const { vectors, tokens } = await embedder.embedWithTokens(inputs, withTokens, onEmbedded);
+  const { vectors, tokens } = await embedder.embedWithTokens(inputs, group.flatMap(keepsPieces), onEmbedded);
   let next = 0;
   const take = () => vectors[next++]!;
   for (const entry of group) {
