@@ -8,7 +8,7 @@
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver, performance as nodePerformance } from 'node:perf_hooks';
 import { Command } from 'commander';
 import { quantile } from '../eval/metrics.ts';
 import { fittedModels } from '../fitted/fitted.ts';
@@ -122,12 +122,13 @@ const LISTED_STALL_MS = 50;
 /**
  * Runs `work` while sampling the event loop; returns seconds taken, the longest block in ms, when
  * in the phase it ended (seconds from the start), the longest garbage-collection pause, so a
- * stall can be told apart as collection or as work, and every stall of LISTED_STALL_MS or more
- * as [ms, seconds into the phase when it ended].
+ * stall can be told apart as collection or as work, every stall of LISTED_STALL_MS or more
+ * as [ms, seconds into the phase when it ended], and the share of the phase the thread was busy
+ * (the rest it was free to answer questions).
  */
 async function timed(
   work: () => Promise<void>,
-): Promise<{ seconds: number; longestBlockMs: number; blockAtSeconds: number; longestGcMs: number; stalls: [number, number][] }> {
+): Promise<{ seconds: number; longestBlockMs: number; blockAtSeconds: number; longestGcMs: number; stalls: [number, number][]; busyShare: number }> {
   const histogram = monitorEventLoopDelay({ resolution: 10 });
   let longestGcMs = 0;
   const gc = new PerformanceObserver((list) => {
@@ -147,12 +148,14 @@ async function timed(
     last = now;
   }, 10);
   histogram.enable();
+  const idle = nodePerformance.eventLoopUtilization();
   await work();
+  const busyShare = nodePerformance.eventLoopUtilization(idle).utilization;
   const seconds = (performance.now() - began) / 1000;
   histogram.disable();
   clearInterval(ticker);
   gc.disconnect();
-  return { seconds, longestBlockMs: histogram.max / 1e6, blockAtSeconds: blockAt / 1000, longestGcMs, stalls };
+  return { seconds, longestBlockMs: histogram.max / 1e6, blockAtSeconds: blockAt / 1000, longestGcMs, stalls, busyShare };
 }
 
 const texts = await sentenceTexts(options.articles);
@@ -242,6 +245,7 @@ const result = {
   blockAtSeconds: [write.blockAtSeconds, update.blockAtSeconds, load.blockAtSeconds],
   longestGcMs: [write.longestGcMs, update.longestGcMs, load.longestGcMs],
   stalls: [write.stalls, update.stalls, load.stalls],
+  busyShare: [write.busyShare, update.busyShare, load.busyShare],
   queryP50Ms: quantile(latencies, 0.5),
   queryP95Ms: quantile(latencies, 0.95),
   firstStage: reader instanceof MemoryIndex ? reader.firstStage : 'hnsw',

@@ -20,6 +20,8 @@ interface StoreFigures {
   readonly longestGcMs: readonly number[];
   /** Per phase: every stall of 50 ms or more, as [ms, seconds into the phase]. */
   readonly stalls: readonly (readonly [number, number][])[];
+  /** Per phase: the share of it the event loop was busy (`performance.eventLoopUtilization`). */
+  readonly busyShare: readonly number[];
   readonly queryP50Ms: number;
   readonly queryP95Ms: number;
   readonly servingRssMiB: number;
@@ -81,13 +83,15 @@ export async function benchStores(sizes: readonly number[], postgresSizes: reado
         `${run.store.padEnd(10)} ${run.sentences.toLocaleString('en').padStart(10)} ${(2 * run.sentences + run.chunks).toLocaleString('en').padStart(10)} ${cell(run.writeSeconds, 1, 8)} ${cell(run.store === 'postgres' ? undefined : Math.max(run.writeLongestBlockMs, run.oneChangedLongestBlockMs, run.loadLongestBlockMs), 0, 8)} ${cell(run.oneChangedSeconds, 2, 11)} ${cell(run.loadSeconds, 1, 7)} ${cell(run.queryP50Ms, 1, 7)} ${cell(run.queryP95Ms, 1, 7)} ${cell(run.servingRssMiB, 0, 8)} ${cell(run.diskMiB, 0, 8)} ${run.firstStage.padStart(6)} ${`${(100 * run.foundShare).toFixed(0)}%`.padStart(6)}`,
     ),
     '',
-    'block by phase (write / 1 changed / load, ms), when it ended (s into the phase), and the longest garbage-collection pause (ms):',
+    'block by phase (write / 1 changed / load, ms), when it ended (s into the phase), the longest garbage-collection pause (ms), and the share',
+    'of the phase the thread that answers questions was busy (the rest it was free to answer):',
     ...runs
       .filter((run) => run.store !== 'postgres')
       .map(
         (run) =>
           `  ${run.store} ${run.sentences.toLocaleString('en')}: ${[run.writeLongestBlockMs, run.oneChangedLongestBlockMs, run.loadLongestBlockMs].map((ms) => ms.toFixed(0)).join(' / ')}` +
-          `  (at ${run.blockAtSeconds.map((s) => s.toFixed(1)).join(' / ')} s; longest GC ${run.longestGcMs.map((ms) => ms.toFixed(0)).join(' / ')} ms)`,
+          `  (at ${run.blockAtSeconds.map((s) => s.toFixed(1)).join(' / ')} s; longest GC ${run.longestGcMs.map((ms) => ms.toFixed(0)).join(' / ')} ms;` +
+          ` busy ${run.busyShare.map((share) => `${(100 * share).toFixed(0)}%`).join(' / ')})`,
       ),
     '',
     'stalls of 50 ms or more by phase (ms at s into the phase):',

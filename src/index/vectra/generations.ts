@@ -46,6 +46,16 @@ export async function syncPath(target: string): Promise<void> {
   }
 }
 
+/** Flushes every file under `folder`, the folders holding them, and `folder` itself. */
+export async function syncTree(folder: string): Promise<void> {
+  for (const entry of await readdir(folder, { withFileTypes: true })) {
+    const target = path.join(folder, entry.name);
+    if (entry.isDirectory()) await syncTree(target);
+    else await syncPath(target);
+  }
+  await syncPath(folder);
+}
+
 /**
  * Removes generations no reader should still open: all but the current and the one before it
  * (a reader that read CURRENT just before the swap may still be loading that one).

@@ -1,6 +1,6 @@
 import { type FileHandle, mkdir, open, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { LocalIndex } from 'vectra';
+import type { LocalIndex } from 'vectra';
 import { z } from 'zod';
 import { termCounts } from '../keywords.ts';
 import { yieldToEventLoop, type ChunkRecord, type SentenceRecord, type SourceItems } from '../store.ts';
@@ -167,7 +167,15 @@ function* vectraItems(items: SourceItems): Generator<VectraItem> {
 
 const partName = (part: number) => `part-${String(part).padStart(3, '0')}`;
 
+/**
+ * Vectra, loaded only where its files are written or an old shard is read from them: importing it
+ * holds some 33 MB of heap (its tokenizer tables and clients) for the life of the process, which
+ * every full collection of the thread that answers questions would otherwise walk.
+ */
+const vectra = () => import('vectra');
+
 export async function writeShard(folder: string, items: SourceItems): Promise<void> {
+  const { LocalIndex } = await vectra();
   await mkdir(folder, { recursive: true });
   let part = 0;
   let index: LocalIndex<Metadata> | undefined;
@@ -431,6 +439,7 @@ async function readVectraShard(folder: string, dimensions: number): Promise<Load
   const sentences: { record: SentenceRecord; vector: number[] }[] = [];
   const contexts = new Map<number, number[]>();
   const parts = (await readdir(folder)).filter((name) => name.startsWith('part-')).sort();
+  const { LocalIndex } = await vectra();
   for (const part of parts) {
     for (const item of await new LocalIndex<Metadata>(path.join(folder, part)).listItems()) {
       const parsed = itemMetadata.safeParse(item.metadata);

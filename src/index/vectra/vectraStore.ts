@@ -5,11 +5,12 @@ import { z } from 'zod';
 import { withIndexLock, type LockHandle } from '../lock.ts';
 import type { IndexedSource, IndexSettings, Manifest } from '../manifest.ts';
 import { IndexUnreadableError, yieldToEventLoop, type GenerationWriter, type IndexStore, type SourceItems } from '../store.ts';
-import { newGenerationName, publishGeneration, readCurrentGeneration, removeStaleGenerations, syncPath } from './generations.ts';
+import { newGenerationName, publishGeneration, readCurrentGeneration, removeStaleGenerations, syncPath, syncTree } from './generations.ts';
 import { type AnnShard, AnnReader, writeAnnOffThread } from './ann.ts';
 import { readKeywordCounts, writeKeywordCounts } from './keywordCounts.ts';
 import { LARGE_ABOVE_SENTENCES, type MemoryIndex, MemoryIndexBuilder } from './memoryIndex.ts';
-import { checkShardSize, type PreparedShard, readPreparedShard, readShardTerms, readShardTokens, readTermsJson, typedRecords, writeShard } from './shards.ts';
+import { checkShardSize, type PreparedShard, readPreparedShard, readShardTerms, readShardTokens, readTermsJson, typedRecords } from './shards.ts';
+import { ShardThread } from './shardThread.ts';
 
 /** Shards read ahead while loading: enough to keep the disk busy, few enough to hold little memory. */
 const READ_AHEAD = 4;
@@ -60,16 +61,6 @@ interface Serving<T> {
 
 export class IndexWriteError extends Error {
   override name = 'IndexWriteError';
-}
-
-/** Flushes every file under `folder`, the folders holding them, and `folder` itself. */
-async function syncTree(folder: string): Promise<void> {
-  for (const entry of await readdir(folder, { withFileTypes: true })) {
-    const target = path.join(folder, entry.name);
-    if (entry.isDirectory()) await syncTree(target);
-    else await syncPath(target);
-  }
-  await syncPath(folder);
 }
 
 /**
@@ -349,6 +340,7 @@ export class VectraStore implements IndexStore {
     const generation = newGenerationName();
     const folder = path.join(this.location, generation);
     await mkdir(this.shardsDir, { recursive: true });
+    const shardThread = new ShardThread();
     return {
       carryOver: async (sourceId) => {
         const shard = previous[sourceId];
@@ -360,8 +352,7 @@ export class VectraStore implements IndexStore {
         written.push(shard);
         const shardFolder = path.join(this.shardsDir, shard);
         try {
-          await writeShard(shardFolder, items);
-          await syncTree(shardFolder);
+          await shardThread.write(shardFolder, items);
         } catch (error) {
           throw await writeFailure(error, shardFolder, items.sourceId);
         }
@@ -369,6 +360,7 @@ export class VectraStore implements IndexStore {
         for (const [term, count] of Object.entries(items.termCounts)) addedTerms.set(term, (addedTerms.get(term) ?? 0) + count);
       },
       commit: async (manifest) => {
+        await shardThread.close();
         const { dimensions } = manifest.settings;
         const terms = await this.mergedTerms(dimensions, { folder: previousFolder, shards: previous }, shards, written, addedTerms);
         try {
@@ -394,6 +386,7 @@ export class VectraStore implements IndexStore {
         await this.retire(current ? [generation, current] : [generation]);
       },
       abort: async () => {
+        await shardThread.close();
         await Promise.all([folder, ...written.map((shard) => path.join(this.shardsDir, shard))].map((target) => rm(target, { recursive: true, force: true })));
       },
     };

@@ -1,0 +1,127 @@
+import { Worker } from 'node:worker_threads';
+import type { ChunkRecord, SentenceRecord, SourceItems } from '../store.ts';
+import { syncTree } from './generations.ts';
+import { writeShard } from './shards.ts';
+
+/**
+ * A source's items with all its vectors copied into one buffer, which is handed over rather than
+ * copied again. Sent as they are, vectors that are views into a whole embedding batch's buffer
+ * would each take that whole buffer along.
+ */
+interface PackedItems {
+  readonly sourceId: string;
+  readonly chunks: readonly ChunkRecord[];
+  readonly sentences: readonly SentenceRecord[];
+  readonly termCounts: Readonly<Record<string, number>>;
+  /** Chunk vectors, sentence vectors, context vectors, then word pieces, end to end. */
+  readonly values: Float32Array<ArrayBuffer>;
+  /** Each of those arrays' length, in that order; -1 for a sentence without word pieces. */
+  readonly lengths: Int32Array<ArrayBuffer>;
+}
+
+export interface ShardRequest {
+  readonly id: number;
+  readonly folder: string;
+  readonly items: PackedItems;
+}
+export type ShardReply = { readonly id: number } | { readonly id: number; readonly failed: string; readonly code: string | undefined };
+
+/** Writes a shard and flushes it, so a generation that lists it never points at files still in the page cache. */
+export async function writeShardDurably(folder: string, items: SourceItems): Promise<void> {
+  await writeShard(folder, items);
+  await syncTree(folder);
+}
+
+export function packItems(items: SourceItems): PackedItems {
+  const arrays = [
+    ...items.chunks.map((c) => c.vector),
+    ...items.sentences.map((s) => s.vector),
+    ...items.sentences.map((s) => s.context),
+    ...items.sentences.map((s) => s.tokens),
+  ];
+  const lengths = Int32Array.from(arrays, (array) => array?.length ?? -1);
+  const values = new Float32Array(arrays.reduce((sum, array) => sum + (array?.length ?? 0), 0));
+  let at = 0;
+  for (const array of arrays) {
+    if (array === undefined) continue;
+    values.set(array, at);
+    at += array.length;
+  }
+  return {
+    sourceId: items.sourceId,
+    chunks: items.chunks.map((c) => c.record),
+    sentences: items.sentences.map((s) => s.record),
+    termCounts: items.termCounts,
+    values,
+    lengths,
+  };
+}
+
+export function unpackItems(packed: PackedItems): SourceItems {
+  let at = 0;
+  let next = 0;
+  const take = (): Float32Array | undefined => {
+    const length = packed.lengths[next++]!;
+    if (length < 0) return undefined;
+    return packed.values.subarray(at, (at += length));
+  };
+  const chunks = packed.chunks.map((record) => ({ record, vector: take()! }));
+  const vectors = packed.sentences.map(() => take()!);
+  const contexts = packed.sentences.map(() => take()!);
+  const sentences = packed.sentences.map((record, i) => ({ record, vector: vectors[i]!, context: contexts[i]!, tokens: take() }));
+  return { sourceId: packed.sourceId, chunks, sentences, termCounts: packed.termCounts };
+}
+
+/**
+ * Writes shards on a thread of its own. Turning vectors into Vectra's JSON items allocates some
+ * hundred bytes per number; on the thread that answers questions, collecting that garbage paused it
+ * for up to 107 ms while writing a million sentences. Here only the items' copy is made on that
+ * thread. One shard at a time, in the order asked; the thread keeps the process alive only while a
+ * write waits.
+ */
+export class ShardThread {
+  private thread: Worker | undefined;
+  private readonly waiting = new Map<number, { resolve(): void; reject(error: Error): void }>();
+  private nextId = 0;
+
+  write(folder: string, items: SourceItems): Promise<void> {
+    const thread = this.started();
+    const id = this.nextId++;
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      thread.ref();
+      const packed = packItems(items);
+      thread.postMessage({ id, folder, items: packed } satisfies ShardRequest, [packed.values.buffer, packed.lengths.buffer]);
+    });
+  }
+
+  /** Ends the thread; writes still waiting fail. */
+  async close(): Promise<void> {
+    const thread = this.thread;
+    this.thread = undefined;
+    await thread?.terminate();
+  }
+
+  private started(): Worker {
+    if (this.thread) return this.thread;
+    // A plain-JavaScript entry registers tsx in the new thread before loading the TypeScript worker.
+    const thread = new Worker(new URL('./shardWorker.mjs', import.meta.url));
+    thread.on('message', (reply: ShardReply) => {
+      const waiter = this.waiting.get(reply.id);
+      if (waiter === undefined) return;
+      this.waiting.delete(reply.id);
+      if ('failed' in reply) waiter.reject(Object.assign(new Error(reply.failed), { code: reply.code }));
+      else waiter.resolve();
+      if (this.waiting.size === 0) thread.unref();
+    });
+    const stopped = (error: Error) => {
+      if (this.thread === thread) this.thread = undefined;
+      for (const waiter of this.waiting.values()) waiter.reject(error);
+      this.waiting.clear();
+    };
+    thread.on('error', stopped);
+    thread.on('exit', (code) => stopped(new Error(`The shard-writing thread stopped (code ${code}).`)));
+    this.thread = thread;
+    return thread;
+  }
+}
