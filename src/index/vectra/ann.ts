@@ -1,7 +1,9 @@
+import { fork } from 'node:child_process';
 import { copyFile, readFile, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { type MessagePort, Worker } from 'node:worker_threads';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Index, MetricKind, ScalarKind } from 'usearch';
 import { z } from 'zod';
 import { readPreparedShard } from './shards.ts';
@@ -110,8 +112,8 @@ async function carriedOver(index: Index, before: AnnKeys, previous: string, fold
 /**
  * Writes the graph for a generation of `shards` into `folder`, from the previous generation's graph
  * when there is one (dropping the shards it no longer lists), else from scratch. Loading, adding
- * and saving a graph each hold their thread for a while, so the store runs this on a thread of its
- * own (`writeAnnOffThread`).
+ * and saving a graph each hold their thread for a while, so the store runs this in a process of
+ * its own (`writeAnnInOwnProcess`).
  */
 export async function writeAnn(folder: string, dimensions: number, shards: readonly AnnShard[], previous: string | undefined): Promise<void> {
   const before = previous ? await readAnnKeys(previous) : undefined;
@@ -150,16 +152,19 @@ export async function writeAnn(folder: string, dimensions: number, shards: reado
   await writeFile(path.join(folder, ANN_KEYS_FILE), JSON.stringify({ ...keys, bytes: size } satisfies AnnKeys));
 }
 
-/** What the graph thread is started to do (annWorker.ts). */
-export type AnnTask =
-  | {
-      readonly task: 'write';
-      readonly folder: string;
-      readonly dimensions: number;
-      readonly shards: readonly AnnShard[];
-      readonly previous: string | undefined;
-    }
-  | { readonly task: 'serve'; readonly folder: string; readonly dimensions: number };
+/** What the graph-writing process is sent (annWriter.ts). */
+export interface AnnWriteTask {
+  readonly folder: string;
+  readonly dimensions: number;
+  readonly shards: readonly AnnShard[];
+  readonly previous: string | undefined;
+}
+
+/** What the graph thread serves (annWorker.ts). */
+export interface AnnServeTask {
+  readonly folder: string;
+  readonly dimensions: number;
+}
 
 /** A question for the serving thread, and its answer: the keys of the closest sentences. */
 interface AnnQuery {
@@ -170,20 +175,31 @@ interface AnnQuery {
 type AnnReply = { readonly id: number; readonly keys: Float64Array } | { readonly id: number; readonly failed: string };
 
 // A plain-JavaScript entry registers tsx in the new thread before loading the TypeScript worker.
-const graphThread = (task: AnnTask) => new Worker(new URL('./annWorker.mjs', import.meta.url), { workerData: task });
+const graphThread = (task: AnnServeTask) => new Worker(new URL('./annWorker.mjs', import.meta.url), { workerData: task });
 
-/** `writeAnn` on a worker thread, so the thread that answers questions never waits on the graph. */
-export function writeAnnOffThread(folder: string, dimensions: number, shards: readonly AnnShard[], previous: string | undefined): Promise<void> {
+/**
+ * `writeAnn` in a process of its own, so the thread that answers questions never waits on the
+ * graph. Not on a thread: while one wrote the graph of a million sentences, the answering thread,
+ * with nothing to do but wait, stalled for 100 to 112 ms in three runs of four, with no garbage
+ * collection that long. Threads share their process's memory map, which the kernel locks while
+ * the graph's hundreds of megabytes are mapped and unmapped; another process has its own.
+ */
+export function writeAnnInOwnProcess(folder: string, dimensions: number, shards: readonly AnnShard[], previous: string | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
-    const thread = graphThread({ task: 'write', folder, dimensions, shards, previous });
-    thread.once('message', (reply: { done: true } | { failed: string }) => {
-      if ('failed' in reply) reject(new Error(reply.failed));
+    // No inherited flags: the entry registers tsx itself, and the caller's flags (a heap limit, say) are not the graph's.
+    const child = fork(fileURLToPath(new URL('./annWriter.mjs', import.meta.url)), [], { execArgv: [] });
+    let settled = false;
+    const settle = (error?: Error) => {
+      if (settled) return;
+      settled = true;
+      if (child.connected) child.disconnect();
+      if (error) reject(error);
       else resolve();
-    });
-    thread.once('error', reject);
-    thread.once('exit', (code) => {
-      if (code !== 0) reject(new Error(`The graph-writing thread stopped with code ${code}.`));
-    });
+    };
+    child.once('message', (reply: { done: true } | { failed: string }) => settle('failed' in reply ? new Error(reply.failed) : undefined));
+    child.once('error', settle);
+    child.once('exit', (code, signal) => settle(new Error(`The graph-writing process stopped (${signal ?? `code ${code}`}) before it finished.`)));
+    child.send({ folder, dimensions, shards, previous } satisfies AnnWriteTask);
   });
 }
 
@@ -254,7 +270,7 @@ export class AnnReader {
   static async open(folder: string, dimensions: number): Promise<AnnReader | undefined> {
     const keys = await readAnnKeys(folder);
     if (keys === undefined) return undefined;
-    const thread = graphThread({ task: 'serve', folder, dimensions });
+    const thread = graphThread({ folder, dimensions });
     const ready = await new Promise<boolean>((resolve) => {
       thread.once('message', (reply: { ready: true } | { failed: string }) => resolve('ready' in reply));
       thread.once('error', () => resolve(false));

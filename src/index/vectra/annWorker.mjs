@@ -1,4 +1,4 @@
-// The graph thread's entry: teaches this thread TypeScript (tsx), then runs annWorker.ts.
+// The graph-serving thread's entry: teaches this thread TypeScript (tsx), then runs annWorker.ts.
 import { register } from 'tsx/esm/api';
 
 register();

@@ -6,7 +6,7 @@ import { withIndexLock, type LockHandle } from '../lock.ts';
 import type { IndexedSource, IndexSettings, Manifest } from '../manifest.ts';
 import { IndexUnreadableError, yieldToEventLoop, type GenerationWriter, type IndexStore, type SourceItems } from '../store.ts';
 import { newGenerationName, publishGeneration, readCurrentGeneration, removeStaleGenerations, syncPath, syncTree } from './generations.ts';
-import { type AnnShard, AnnReader, writeAnnOffThread } from './ann.ts';
+import { type AnnShard, AnnReader, writeAnnInOwnProcess } from './ann.ts';
 import { readKeywordCounts, writeKeywordCounts } from './keywordCounts.ts';
 import { LARGE_ABOVE_SENTENCES, type MemoryIndex, MemoryIndexBuilder } from './memoryIndex.ts';
 import { checkShardSize, type PreparedShard, readPreparedShard, readShardTerms, readShardTokens, readTermsJson, typedRecords } from './shards.ts';
@@ -297,7 +297,7 @@ export class VectraStore implements IndexStore {
       if (existing) return;
       const { folder, head } = serving.value;
       const { dimensions } = head.manifest.settings;
-      await writeAnnOffThread(folder, dimensions, this.graphShards(Object.values(head.shards)), undefined);
+      await writeAnnInOwnProcess(folder, dimensions, this.graphShards(Object.values(head.shards)), undefined);
       await syncTree(folder);
     });
   }
@@ -368,7 +368,7 @@ export class VectraStore implements IndexStore {
           await writeFile(path.join(folder, SHARDS_FILE), JSON.stringify(shards));
           await writeKeywordCounts(path.join(folder, TERMS_FILE), terms);
           if (this.isLarge(manifest)) {
-            await writeAnnOffThread(folder, dimensions, this.graphShards(Object.values(shards)), previousFolder);
+            await writeAnnInOwnProcess(folder, dimensions, this.graphShards(Object.values(shards)), previousFolder);
           }
           // The manifest is written last: a generation folder without one was never finished.
           await writeFile(path.join(folder, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
