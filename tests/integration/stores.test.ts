@@ -12,6 +12,7 @@ import { MANIFEST_VERSION, type IndexedSource, type IndexSettings, type Manifest
 import { startLocalPostgres, type LocalPostgres } from '../../src/index/postgres/localPostgres.ts';
 import { PostgresStore } from '../../src/index/postgres/postgresStore.ts';
 import type { IndexStore, SourceItems } from '../../src/index/store.ts';
+import { writeAnnInOwnProcess } from '../../src/index/vectra/ann.ts';
 import { VectraStore } from '../../src/index/vectra/vectraStore.ts';
 import { removeTempDirs, tempDir } from './helpers.ts';
 
@@ -517,6 +518,15 @@ describe('a large Vectra index', () => {
     await reader.close();
     expect((await last)[0]!.sentence).toEqual(probes[1]!.record);
     await expect(reader.nearest(probes[0]!.vector, 1)).rejects.toThrow(/closed/);
+  });
+
+  it('writes the graph in a process of its own, which reports a failed write (the store names the folder) and comes back', async () => {
+    const dir = tempDir('store-large-process');
+    await publishSources(new VectraStore(dir), sources.slice(0, 2));
+    const shards = (await readdir(path.join(dir, 'shards'))).map((name) => ({ name, folder: path.join(dir, 'shards', name) }));
+    await expect(writeAnnInOwnProcess(path.join(dir, 'no-such-generation'), D, shards, undefined)).rejects.toThrow(/No such file or directory/);
+    await writeAnnInOwnProcess(dir, D, shards, undefined);
+    expect(await readdir(dir)).toEqual(expect.arrayContaining(['dense.usearch', 'ann-keys.json']));
   });
 
   it("carries the graph over a re-index: a changed source's old sentences leave it, its new ones join it", async () => {
