@@ -180,9 +180,10 @@ const graphThread = (task: AnnServeTask) => new Worker(new URL('./annWorker.mjs'
 /**
  * `writeAnn` in a process of its own, so the thread that answers questions never waits on the
  * graph. Not on a thread: while one wrote the graph of a million sentences, the answering thread,
- * with nothing to do but wait, stalled for 100 to 112 ms in three runs of four, with no garbage
- * collection that long. Threads share their process's memory map, which the kernel locks while
- * the graph's hundreds of megabytes are mapped and unmapped; another process has its own.
+ * with nothing to do but wait, stalled for 105 to 112 ms in three runs of four, with no garbage
+ * collection that long; in a process, the graph's 20 minutes of building stalled it for less than
+ * 50 ms. The likeliest cause is what threads share and processes do not: the memory map, which
+ * the kernel locks while the graph's hundreds of megabytes are mapped and unmapped.
  */
 export function writeAnnInOwnProcess(folder: string, dimensions: number, shards: readonly AnnShard[], previous: string | undefined): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -73,11 +73,11 @@ export function unpackItems(packed: PackedItems): SourceItems {
 }
 
 /**
- * Writes shards on a thread of its own. Turning vectors into Vectra's JSON items allocates some
- * hundred bytes per number; on the thread that answers questions, collecting that garbage paused it
- * for up to 107 ms while writing a million sentences. Here only the items' copy is made on that
- * thread. One shard at a time, in the order asked; the thread keeps the process alive only while a
- * write waits.
+ * Writes shards on a thread of its own, so the thread that answers questions stays free during a
+ * re-index: turning vectors into Vectra's JSON items and writing them kept it busy 87% of a write
+ * of 100,000 sentences, against 22% with only the items' copy made there (the store bench's busy
+ * share). One shard at a time, in the order asked; the thread keeps the process alive only while
+ * a write waits.
  */
 export class ShardThread {
   private thread: Worker | undefined;
