@@ -3,6 +3,7 @@
  * what it is sent, so the model's work never holds up the thread that answers questions.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { concatenated } from '../index/vectorMath.ts';
 import { loadEmbedder, type EmbedderOptions } from './embedder.ts';
 
 export type WorkerRequest = { readonly id: number; readonly texts: readonly string[]; readonly withTokens: readonly boolean[] };
@@ -24,13 +25,7 @@ try {
         const flat = new Float32Array(vectors.length * embedder.dimensions);
         vectors.forEach((vector, row) => flat.set(vector, row * embedder.dimensions));
         const tokenCounts = Int32Array.from(tokens, (pieces) => (pieces === undefined ? -1 : pieces.length / embedder.dimensions));
-        const pieces = new Float32Array(tokens.reduce((sum, entry) => sum + (entry?.length ?? 0), 0));
-        let at = 0;
-        for (const entry of tokens) {
-          if (entry === undefined) continue;
-          pieces.set(entry, at);
-          at += entry.length;
-        }
+        const pieces = concatenated(tokens);
         port.postMessage({ id, vectors: flat, tokens: pieces, tokenCounts } satisfies WorkerReply, [flat.buffer, pieces.buffer, tokenCounts.buffer]);
       })
       .catch((error: unknown) => port.postMessage({ id, error: error instanceof Error ? error.message : String(error) } satisfies WorkerReply));

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { ChunkRecord, SentenceRecord, SourceItems } from '../store.ts';
+import { concatenated } from '../vectorMath.ts';
 import { syncTree } from './generations.ts';
 import { writeShard } from './shards.ts';
 
@@ -40,13 +41,7 @@ export function packItems(items: SourceItems): PackedItems {
     ...items.sentences.map((s) => s.tokens),
   ];
   const lengths = Int32Array.from(arrays, (array) => array?.length ?? -1);
-  const values = new Float32Array(arrays.reduce((sum, array) => sum + (array?.length ?? 0), 0));
-  let at = 0;
-  for (const array of arrays) {
-    if (array === undefined) continue;
-    values.set(array, at);
-    at += array.length;
-  }
+  const values = concatenated(arrays);
   return {
     sourceId: items.sourceId,
     chunks: items.chunks.map((c) => c.record),
