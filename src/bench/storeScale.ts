@@ -20,6 +20,7 @@ import type { IndexStore, SentenceRecord, SourceItems } from '../index/store.ts'
 import { MemoryIndex } from '../index/vectra/memoryIndex.ts';
 import { VectraStore } from '../index/vectra/vectraStore.ts';
 import { search } from '../retrieval/search.ts';
+import { startIdleProbe } from './idleProbe.ts';
 
 const options = new Command('store-scale')
   .requiredOption('--sentences <n>', 'sentences in the synthetic corpus', (v) => Number.parseInt(v, 10))
@@ -123,12 +124,19 @@ const LISTED_STALL_MS = 50;
  * Runs `work` while sampling the event loop; returns seconds taken, the longest block in ms, when
  * in the phase it ended (seconds from the start), the longest garbage-collection pause, so a
  * stall can be told apart as collection or as work, every stall of LISTED_STALL_MS or more
- * as [ms, seconds into the phase when it ended], and the share of the phase the thread was busy
- * (the rest it was free to answer questions).
+ * as [ms, seconds into the phase when it ended], the same for an idle process beside it (stalls of
+ * the machine, see idleProbe.ts), and the share of the phase the thread was busy (the rest it was
+ * free to answer questions).
  */
-async function timed(
-  work: () => Promise<void>,
-): Promise<{ seconds: number; longestBlockMs: number; blockAtSeconds: number; longestGcMs: number; stalls: [number, number][]; busyShare: number }> {
+async function timed(work: () => Promise<void>): Promise<{
+  seconds: number;
+  longestBlockMs: number;
+  blockAtSeconds: number;
+  longestGcMs: number;
+  stalls: [number, number][];
+  machineStalls: [number, number][];
+  busyShare: number;
+}> {
   const histogram = monitorEventLoopDelay({ resolution: 10 });
   let longestGcMs = 0;
   const gc = new PerformanceObserver((list) => {
@@ -155,9 +163,13 @@ async function timed(
   histogram.disable();
   clearInterval(ticker);
   gc.disconnect();
-  return { seconds, longestBlockMs: histogram.max / 1e6, blockAtSeconds: blockAt / 1000, longestGcMs, stalls, busyShare };
+  const machineStalls = probe
+    .stallsBetween(performance.timeOrigin + began, performance.timeOrigin + performance.now())
+    .map(([ms, at]): [number, number] => [ms, Number(((at - performance.timeOrigin - began) / 1000).toFixed(1))]);
+  return { seconds, longestBlockMs: histogram.max / 1e6, blockAtSeconds: blockAt / 1000, longestGcMs, stalls, machineStalls, busyShare };
 }
 
+const probe = await startIdleProbe(LISTED_STALL_MS);
 const texts = await sentenceTexts(options.articles);
 const sourceCount = Math.max(1, Math.round(options.sentences / SENTENCES_PER_SOURCE));
 const work = await mkdtemp(path.join(os.tmpdir(), 'docent-store-bench-'));
@@ -245,6 +257,7 @@ const result = {
   blockAtSeconds: [write.blockAtSeconds, update.blockAtSeconds, load.blockAtSeconds],
   longestGcMs: [write.longestGcMs, update.longestGcMs, load.longestGcMs],
   stalls: [write.stalls, update.stalls, load.stalls],
+  machineStalls: [write.machineStalls, update.machineStalls, load.machineStalls],
   busyShare: [write.busyShare, update.busyShare, load.busyShare],
   queryP50Ms: quantile(latencies, 0.5),
   queryP95Ms: quantile(latencies, 0.95),
@@ -259,3 +272,4 @@ await reader!.close();
 await store.close();
 await postgres?.stop();
 await rm(work, { recursive: true, force: true });
+probe.stop();

@@ -20,6 +20,8 @@ interface StoreFigures {
   readonly longestGcMs: readonly number[];
   /** Per phase: every stall of 50 ms or more, as [ms, seconds into the phase]. */
   readonly stalls: readonly (readonly [number, number][])[];
+  /** The same, for an idle process beside it: the machine's own stalls (idleProbe.ts). */
+  readonly machineStalls: readonly (readonly [number, number][])[];
   /** Per phase: the share of it the event loop was busy (`performance.eventLoopUtilization`). */
   readonly busyShare: readonly number[];
   readonly queryP50Ms: number;
@@ -56,6 +58,8 @@ function measure(sentences: number, store: 'vectra' | 'postgres', articles: stri
     });
   });
 }
+
+const listed = (stalls: readonly (readonly [number, number])[]) => stalls.map(([ms, at]) => `${ms}@${at}`).join(' ') || 'none';
 
 const cell = (value: number | undefined, digits: number, width: number) => (value === undefined ? '—' : value.toFixed(digits)).padStart(width);
 
@@ -94,12 +98,13 @@ export async function benchStores(sizes: readonly number[], postgresSizes: reado
           ` busy ${run.busyShare.map((share) => `${(100 * share).toFixed(0)}%`).join(' / ')})`,
       ),
     '',
-    'stalls of 50 ms or more by phase (ms at s into the phase):',
+    'stalls of 50 ms or more by phase (ms at s into the phase); after "machine", those an idle process beside the bench had too, which are the',
+    "machine's (the virtual machine paused or the host busy), not Docent's:",
     ...runs
       .filter((run) => run.store !== 'postgres')
       .flatMap((run) =>
         ['write', '1 changed', 'load'].map(
-          (phase, i) => `  ${run.store} ${run.sentences.toLocaleString('en')} ${phase}: ${run.stalls[i]!.map(([ms, at]) => `${ms}@${at}`).join(' ') || 'none'}`,
+          (phase, i) => `  ${run.store} ${run.sentences.toLocaleString('en')} ${phase}: ${listed(run.stalls[i]!)}; machine: ${listed(run.machineStalls[i]!)}`,
         ),
       ),
   ];
