@@ -9,6 +9,7 @@ import { MANIFEST_VERSION, type IndexedSource, type Manifest } from './index/man
 import { openStore } from './index/openStore.ts';
 import { reindex, type ReindexProgress, type ReindexSummary } from './index/reindex.ts';
 import { IndexUnreadableError, type IndexReader, type IndexStore } from './index/store.ts';
+import { type EntityTagger, entityTaggerThread } from './index/tagThread.ts';
 import { search } from './retrieval/search.ts';
 import { appendGap, gapReport, type GapReport } from './gaps/report.ts';
 import { addSource, removeSource, type AddedSource, type RemovedSource, type SourceInput } from './sources/admin.ts';
@@ -89,13 +90,20 @@ export function embedderFor(config: EngineConfig, onEvent?: (event: ModelEvent) 
 }
 
 /** A re-index of the configured sources into the configured store. */
-export function reindexFromConfig(config: EngineConfig, embedder: Embedder, store: IndexStore, options: ReindexRequest = {}): Promise<ReindexSummary> {
+export function reindexFromConfig(
+  config: EngineConfig,
+  embedder: Embedder,
+  store: IndexStore,
+  options: ReindexRequest = {},
+  tagger?: EntityTagger,
+): Promise<ReindexSummary> {
   return reindex({
     sourcesDir: config.SOURCES_DIR,
     store,
     maxSourceBytes: config.MAX_SOURCE_BYTES,
     overlapSentences: config.CHUNK_OVERLAP_SENTENCES,
     embedder,
+    tagger,
     force: options.force,
     onProgress: options.onProgress,
   });
@@ -135,8 +143,8 @@ export class IndexMismatchError extends Error {
 
 export interface DocentOptions {
   /**
-   * Re-index with a second copy of the model on a thread of its own, so questions keep being
-   * answered promptly meanwhile (the bot sets this; a one-shot CLI run does not need it).
+   * Re-index with a second copy of the model on a thread of its own, and entities tagged on
+   * another, so questions keep being answered promptly meanwhile (the bot sets this; a one-shot CLI run does not need it).
    */
   readonly indexOffThread?: boolean;
   /** How `addSource` reaches the web; tests hand in one that records instead of connecting. */
@@ -147,6 +155,7 @@ export async function openDocent(config: EngineConfig, hooks: DocentHooks = {}, 
   const fitted = fittedModels();
   const model = embedder ?? (await embedderFor(config, hooks.onEvent));
   const indexer = options.indexOffThread ? offThreadEmbedder(model, embedderSettings(config)) : model;
+  const tagger = options.indexOffThread ? entityTaggerThread() : undefined;
   const store = openStore(config);
   type LoadState = 'loaded' | 'missing' | 'outdated' | { unreadable: string };
   let serving: IndexReader | undefined;
@@ -188,7 +197,7 @@ export async function openDocent(config: EngineConfig, hooks: DocentHooks = {}, 
   }
 
   async function runReindex(options: ReindexRequest = {}): Promise<ReindexSummary> {
-    const summary = await reindexFromConfig(config, indexer, store, { force: options.force, onProgress: options.onProgress ?? hooks.onProgress });
+    const summary = await reindexFromConfig(config, indexer, store, { force: options.force, onProgress: options.onProgress ?? hooks.onProgress }, tagger);
     if (summary.updated || serving === undefined) await reload();
     return summary;
   }
@@ -248,6 +257,7 @@ export async function openDocent(config: EngineConfig, hooks: DocentHooks = {}, 
       await serving?.close();
       await store.close();
       if (indexer !== model) await indexer.dispose();
+      await tagger?.close();
       // A model handed in belongs to the caller, who may share it.
       if (embedder === undefined) await model.dispose();
     },

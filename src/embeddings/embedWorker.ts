@@ -21,11 +21,11 @@ try {
   port.on('message', ({ id, texts, withTokens }: WorkerRequest) => {
     embedder
       .embedWithTokens(texts, withTokens, (done) => port.postMessage({ id, progress: done } satisfies WorkerReply))
-      .then(({ vectors, tokens }) => {
+      .then(async ({ vectors, tokens }) => {
         const flat = new Float32Array(vectors.length * embedder.dimensions);
         vectors.forEach((vector, row) => flat.set(vector, row * embedder.dimensions));
         const tokenCounts = Int32Array.from(tokens, (pieces) => (pieces === undefined ? -1 : pieces.length / embedder.dimensions));
-        const pieces = concatenated(tokens);
+        const pieces = await concatenated(tokens);
         port.postMessage({ id, vectors: flat, tokens: pieces, tokenCounts } satisfies WorkerReply, [flat.buffer, pieces.buffer, tokenCounts.buffer]);
       })
       .catch((error: unknown) => port.postMessage({ id, error: error instanceof Error ? error.message : String(error) } satisfies WorkerReply));

@@ -3,9 +3,10 @@ import type { Embedder } from '../embeddings/embedder.ts';
 import { loadSources } from '../sources/loadSources.ts';
 import type { SourceDocument, SourceProblem } from '../sources/types.ts';
 import { entityMentions } from '../retrieval/answerTypes.ts';
-import { termCounts } from './keywords.ts';
+import { termCountsInTurns } from './keywords.ts';
 import { diffSources, MANIFEST_VERSION, type IndexedSource, type IndexSettings, type Manifest } from './manifest.ts';
-import { yieldToEventLoop, type ChunkRecord, type IndexStore, type SentenceRecord, type SourceItems } from './store.ts';
+import type { EntityTagger } from './tagThread.ts';
+import { turnsOf, yieldToEventLoop, type ChunkRecord, type IndexStore, type SentenceRecord, type SourceItems } from './store.ts';
 
 export interface ReindexOptions {
   readonly sourcesDir: string;
@@ -13,6 +14,8 @@ export interface ReindexOptions {
   readonly maxSourceBytes: number;
   readonly overlapSentences: number;
   readonly embedder: Embedder;
+  /** Where entities are tagged; without it, on this thread, a turn at a time (`tagged`). */
+  readonly tagger?: EntityTagger;
   /** Re-embed every source even if unchanged. */
   readonly force?: boolean;
   readonly onProgress?: (progress: ReindexProgress) => void;
@@ -82,13 +85,10 @@ const TAGGING_TURN_MS = 10;
 /** The document's sentence records with their entities tagged. */
 export async function tagged(entry: DocumentRecords): Promise<SentenceRecord[]> {
   const records: SentenceRecord[] = [];
-  let turnBegan = performance.now();
+  const turn = turnsOf(TAGGING_TURN_MS);
   for (const { record } of entry.sentences) {
     records.push({ ...record, entities: entityMentions(record.text) });
-    if (performance.now() - turnBegan > TAGGING_TURN_MS) {
-      await yieldToEventLoop();
-      turnBegan = performance.now();
-    }
+    await turn();
   }
   return records;
 }
@@ -195,6 +195,7 @@ function groupsOf(documents: readonly DocumentRecords[], size: number): Document
 async function embedGroup(
   group: readonly DocumentRecords[],
   embedder: Embedder,
+  tagger: EntityTagger | undefined,
   onEmbedded: (done: number) => void,
   put: (items: SourceItems) => Promise<void>,
 ): Promise<void> {
@@ -204,11 +205,16 @@ async function embedGroup(
   const take = () => vectors[next++]!;
   for (const entry of group) {
     const chunks = entry.chunks.map(({ record }) => ({ record, vector: take() }));
-    const sentences = (await tagged(entry)).map((record) => {
+    const records = tagger
+      ? await tagger
+          .tag(entry.sentences.map(({ record }) => record.text))
+          .then((entities) => entry.sentences.map(({ record }, i) => ({ ...record, entities: entities[i]! })))
+      : await tagged(entry);
+    const sentences = records.map((record) => {
       const pieces = tokens[next];
       return { record, vector: take(), ...(pieces ? { tokens: pieces } : {}), context: take() };
     });
-    await put({ sourceId: entry.document.id, chunks, sentences, termCounts: termCounts(entry.sentences.map((s) => s.record)) });
+    await put({ sourceId: entry.document.id, chunks, sentences, termCounts: await termCountsInTurns(entry.sentences.map((s) => s.record)) });
   }
 }
 
@@ -260,6 +266,7 @@ export async function reindex(options: ReindexOptions): Promise<ReindexSummary> 
         await embedGroup(
           group,
           embedder,
+          options.tagger,
           (done) => onProgress?.({ phase: 'embedding', done: embedded + done, total, sources: fresh.length }),
           (items) => writer.put(items),
         );

@@ -137,3 +137,20 @@ export class IndexUnreadableError extends Error {
 export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
+
+/** How long a loop on the answering thread runs between turns it gives the event loop (`turnsOf`). */
+export const TURN_MS = 5;
+
+/**
+ * For a long loop on the answering thread: call the result once a step and await it; it gives the
+ * event loop a turn once `turnMs` have passed since the last, and otherwise returns at once.
+ */
+export function turnsOf(turnMs: number): () => Promise<void> | undefined {
+  let began = performance.now();
+  return () => {
+    if (performance.now() - began < turnMs) return undefined;
+    return yieldToEventLoop().then(() => {
+      began = performance.now();
+    });
+  };
+}

@@ -21,13 +21,18 @@ export function float32Matrix(values: Float32Array, dimensions: number): VectorM
 
 /** The same vectors in int8 (a float32 matrix is converted; an int8 one returned as it is). */
 /** The arrays end to end in one new buffer (one that can be handed to another thread), leaving out the missing ones. */
-export function concatenated(arrays: readonly (Float32Array | undefined)[]): Float32Array<ArrayBuffer> {
+export async function concatenated(
+  arrays: readonly (Float32Array | undefined)[],
+  /** Called after each array is copied; what it returns is awaited (a turn for the event loop, say). */
+  afterEach: () => Promise<void> | undefined = () => undefined,
+): Promise<Float32Array<ArrayBuffer>> {
   const values = new Float32Array(arrays.reduce((sum, array) => sum + (array?.length ?? 0), 0));
   let at = 0;
   for (const array of arrays) {
     if (array === undefined) continue;
     values.set(array, at);
     at += array.length;
+    await afterEach();
   }
   return values;
 }

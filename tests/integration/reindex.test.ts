@@ -9,6 +9,7 @@ import { IndexBusyError } from '../../src/index/lock.ts';
 import { readCurrentGeneration } from '../../src/index/vectra/generations.ts';
 import { VectraStore } from '../../src/index/vectra/vectraStore.ts';
 import { reindex, type ReindexSummary } from '../../src/index/reindex.ts';
+import { type EntityTagger, entityTaggerThread } from '../../src/index/tagThread.ts';
 import { expectExactQuotes, loadTestEmbedder, removeTempDirs, SEED_FILES, seededSourcesDir, tempDir, testConfig } from './helpers.ts';
 
 let embedder: Embedder;
@@ -50,7 +51,7 @@ const BEES_QUESTION = 'How many beehives are kept on the roofs of Oslo?';
 interface Setup {
   readonly sourcesDir: string;
   readonly indexDir: string;
-  run(options?: { force?: boolean; overlapSentences?: number }): Promise<ReindexSummary>;
+  run(options?: { force?: boolean; overlapSentences?: number; tagger?: EntityTagger }): Promise<ReindexSummary>;
   open(): Promise<Docent>;
   current(): Promise<string>;
   generations(): Promise<string[]>;
@@ -72,6 +73,7 @@ async function setup(label: string, extra: Record<string, string | Uint8Array> =
         maxSourceBytes: config.MAX_SOURCE_BYTES,
         overlapSentences: options.overlapSentences ?? config.CHUNK_OVERLAP_SENTENCES,
         embedder,
+        tagger: options.tagger,
         force: options.force,
       }),
     open: () => openDocent(config, {}, embedder),
@@ -107,6 +109,29 @@ async function manifestSource(indexDir: string, id: string) {
 }
 
 describe('re-indexing', () => {
+  it('tags entities on a thread of its own (as the bot does) exactly as on this one', async () => {
+    const here = await setup('tags-here');
+    const there = await setup('tags-there');
+    await here.run();
+    const tagger = entityTaggerThread();
+    try {
+      await there.run({ tagger });
+    } finally {
+      await tagger.close();
+    }
+    const entities = async (indexDir: string) => {
+      const store = new VectraStore(indexDir);
+      const index = await store.open();
+      const found = index!.sentences.map((sentence) => [sentence.sourceId, sentence.sentence, sentence.entities] as const);
+      await index!.close();
+      await store.close();
+      return found;
+    };
+    const tagged = await entities(there.indexDir);
+    expect(tagged).toEqual(await entities(here.indexDir));
+    expect(tagged.filter(([, , found]) => found.includes('P:'))).not.toHaveLength(0);
+  });
+
   it('builds from scratch, then leaves an unchanged folder alone', async () => {
     const s = await setup('first');
     const first = await s.run();

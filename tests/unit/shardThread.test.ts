@@ -35,9 +35,9 @@ describe('the shard-writing thread', () => {
     await Promise.all(folders.splice(0).map((folder) => rm(folder, { recursive: true, force: true })));
   });
 
-  it('sends a source its own numbers only, not the whole batch its vectors are views into, and unpacks them as they were', () => {
+  it('sends a source its own numbers only, not the whole batch its vectors are views into, and unpacks them as they were', async () => {
     const { items, batch } = itemsFromOneBatch();
-    const packed = packItems(items);
+    const packed = await packItems(items);
     expect(packed.values.length).toBe(8 * DIMENSIONS);
     expect(packed.values.length).toBeLessThan(batch.length);
     const unpacked = unpackItems(packed);
