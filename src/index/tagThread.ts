@@ -10,9 +10,9 @@ export interface EntityTagger {
 /**
  * Entity tagging on a thread of its own, for a process that answers questions while it re-indexes
  * (the bot). Tagged on the answering thread, one long sentence holds it for tens of milliseconds,
- * whatever the turn it is given: in a re-index of the 48 eval articles with the real model that
- * thread stalled 50 to 135 ms, most of it in tagging (a CPU profile of the build). The thread starts on first use
- * and holds the process open only while a request waits.
+ * whatever the turn it is given: a CPU profile of the answering thread while the bot's bench
+ * re-indexed the 48 eval articles (stalls of 50 to 135 ms) found tagging the largest of its work.
+ * The thread starts on first use and holds the process open only while a request waits.
  */
 type Pending = Map<number, { resolve: (entities: string[]) => void; reject: (error: Error) => void }>;
 
