@@ -19,7 +19,6 @@ export function float32Matrix(values: Float32Array, dimensions: number): VectorM
   return { dimensions, rows, codes: values, scales: new Float32Array(rows).fill(1) };
 }
 
-/** The same vectors in int8 (a float32 matrix is converted; an int8 one returned as it is). */
 /** The arrays end to end in one new buffer (one that can be handed to another thread), leaving out the missing ones. */
 export async function concatenated(
   arrays: readonly (Float32Array | undefined)[],
@@ -37,6 +36,7 @@ export async function concatenated(
   return values;
 }
 
+/** The same vectors in int8 (a float32 matrix is converted; an int8 one returned as it is). */
 export function toInt8(matrix: VectorMatrix): VectorMatrix {
   if (matrix.codes instanceof Int8Array) return matrix;
   const rows = Array.from({ length: matrix.rows }, (_, row) => matrix.codes.subarray(row * matrix.dimensions, (row + 1) * matrix.dimensions));
