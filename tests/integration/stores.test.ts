@@ -523,7 +523,7 @@ describe('a large Vectra index', () => {
   it('writes the graph in a process of its own, which reports a failed write (the store names the folder) and comes back', async () => {
     const dir = tempDir('store-large-process');
     await publishSources(new VectraStore(dir), sources.slice(0, 2));
-    const shards = (await readdir(path.join(dir, 'shards'))).map((name) => ({ name, folder: path.join(dir, 'shards', name) }));
+    const shards = { dir: path.join(dir, 'shards'), names: await readdir(path.join(dir, 'shards')) };
     await expect(writeAnnInOwnProcess(path.join(dir, 'no-such-generation'), D, shards, undefined)).rejects.toThrow(/No such file or directory/);
     await writeAnnInOwnProcess(dir, D, shards, undefined);
     expect(await readdir(dir)).toEqual(expect.arrayContaining(['dense.usearch', 'ann-keys.json']));
@@ -573,6 +573,24 @@ describe('a large Vectra index', () => {
     const dir = tempDir('store-large-old');
     await publishSources(new VectraStore(dir), sources);
     await expectSameAsExact(dir, [sources[4]!.items.sentences[20]!.vector], 'exact');
+  });
+
+  it("is scanned exactly when its graph's keys file has a shard entry that is not two counts", async () => {
+    const dir = tempDir('store-large-keys');
+    await publishSources(new VectraStore(dir, { largeAbove: 0 }), sources.slice(0, 4));
+    const generation = (await readdir(dir)).find((name) => name.startsWith('gen-'))!;
+    const keysFile = path.join(dir, generation, 'ann-keys.json');
+    const intact = await readFile(keysFile, 'utf8');
+    const probe = [sources[2]!.items.sentences[4]!.vector];
+    for (const damage of [{ first: -1 }, { sentences: '170' }, { first: 1.5 }]) {
+      const keys = JSON.parse(intact);
+      const [name] = Object.keys(keys.shards);
+      keys.shards[name!] = { ...keys.shards[name!], ...damage };
+      await writeFile(keysFile, JSON.stringify(keys));
+      await expectSameAsExact(dir, probe, 'exact');
+    }
+    await writeFile(keysFile, intact);
+    await expectSameAsExact(dir, probe, 'graph');
   });
 
   it('reads each shard straight into its place, and names a records file that holds fewer records than the manifest says', async () => {

@@ -40,8 +40,21 @@ const EXPANSION_SEARCH = 1600;
  * For each shard in the graph: its first key and how many sentences it added; the next free key;
  * and the graph file's size as saved.
  */
+const isCount = (value: unknown) => Number.isInteger(value) && (value as number) >= 0;
+/**
+ * Each shard's entry checked with plain typeof, as shard records are: zod's walk over the 5,882
+ * entries of a million-sentence graph held loading for 67 to 112 ms.
+ */
+const shardKeys = z.custom<Record<string, { first: number; sentences: number }>>((shards) => {
+  if (typeof shards !== 'object' || shards === null || Array.isArray(shards)) return false;
+  for (const name in shards) {
+    const entry = (shards as Record<string, { first?: unknown; sentences?: unknown } | null>)[name];
+    if (typeof entry !== 'object' || entry === null || !isCount(entry.first) || !isCount(entry.sentences)) return false;
+  }
+  return true;
+});
 const annKeys = z.object({
-  shards: z.record(z.string(), z.object({ first: z.number().int().nonnegative(), sentences: z.number().int().nonnegative() })),
+  shards: shardKeys,
   next: z.number().int().nonnegative(),
   tombstones: z.number().int().nonnegative(),
   bytes: z.number().int().nonnegative(),
@@ -82,10 +95,15 @@ export async function readAnnKeys(folder: string): Promise<AnnKeys | undefined> 
   return bytes === parsed.data.bytes ? parsed.data : undefined;
 }
 
-export interface AnnShard {
-  readonly name: string;
-  /** The shard's folder, whose dense vectors are read only when the graph does not hold them yet. */
-  readonly folder: string;
+/**
+ * The shards a graph is written for: their names, and the folder that holds them (each shard's
+ * dense vectors are read only when the graph does not hold them yet). Names and one folder, not a
+ * path per shard: the task is sent to the graph's process as JSON, and at a million sentences a
+ * path per shard made it three times as long to send.
+ */
+export interface AnnShards {
+  readonly dir: string;
+  readonly names: readonly string[];
 }
 
 /**
@@ -115,11 +133,11 @@ async function carriedOver(index: Index, before: AnnKeys, previous: string, fold
  * and saving a graph each hold their thread for a while, so the store runs this in a process of
  * its own (`writeAnnInOwnProcess`).
  */
-export async function writeAnn(folder: string, dimensions: number, shards: readonly AnnShard[], previous: string | undefined): Promise<void> {
+export async function writeAnn(folder: string, dimensions: number, shards: AnnShards, previous: string | undefined): Promise<void> {
   const before = previous ? await readAnnKeys(previous) : undefined;
   let index = newIndex(dimensions);
   let keys: Omit<AnnKeys, 'bytes'> = { shards: {}, next: 0, tombstones: 0 };
-  const wanted = new Set(shards.map((shard) => shard.name));
+  const wanted = new Set(shards.names);
   if (before && previous) {
     try {
       keys = await carriedOver(index, before, previous, folder, wanted);
@@ -129,9 +147,9 @@ export async function writeAnn(folder: string, dimensions: number, shards: reado
       keys = { shards: {}, next: 0, tombstones: 0 };
     }
   }
-  for (const shard of shards) {
-    if (keys.shards[shard.name]) continue;
-    const dense = (await readPreparedShard(shard.folder, dimensions, true, false)).denseVectors;
+  for (const name of shards.names) {
+    if (keys.shards[name]) continue;
+    const dense = (await readPreparedShard(path.join(shards.dir, name), dimensions, true, false)).denseVectors;
     const first = keys.next;
     keys.next += dense.rows;
     for (let from = 0; from < dense.rows; from += ADD_BATCH) {
@@ -145,7 +163,7 @@ export async function writeAnn(folder: string, dimensions: number, shards: reado
       for (let r = 0; r < rows; r++) batchKeys[r] = BigInt(first + from + r);
       index.add(batchKeys, batch, ADD_THREADS);
     }
-    keys.shards[shard.name] = { first, sentences: dense.rows };
+    keys.shards[name] = { first, sentences: dense.rows };
   }
   index.save(path.join(folder, ANN_FILE));
   const { size } = await stat(path.join(folder, ANN_FILE));
@@ -156,7 +174,7 @@ export async function writeAnn(folder: string, dimensions: number, shards: reado
 export interface AnnWriteTask {
   readonly folder: string;
   readonly dimensions: number;
-  readonly shards: readonly AnnShard[];
+  readonly shards: AnnShards;
   readonly previous: string | undefined;
 }
 
@@ -185,7 +203,7 @@ const graphThread = (task: AnnServeTask) => new Worker(new URL('./annWorker.mjs'
  * 50 ms. The likeliest cause is what threads share and processes do not: the memory map, which
  * the kernel locks while the graph's hundreds of megabytes are mapped and unmapped.
  */
-export function writeAnnInOwnProcess(folder: string, dimensions: number, shards: readonly AnnShard[], previous: string | undefined): Promise<void> {
+export function writeAnnInOwnProcess(folder: string, dimensions: number, shards: AnnShards, previous: string | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     // No inherited flags: the entry registers tsx itself, and the caller's flags (a heap limit, say) are not the graph's.
     const child = fork(fileURLToPath(new URL('./annWriter.mjs', import.meta.url)), [], { execArgv: [] });

@@ -6,7 +6,7 @@ import { withIndexLock, type LockHandle } from '../lock.ts';
 import type { IndexedSource, IndexSettings, Manifest } from '../manifest.ts';
 import { IndexUnreadableError, yieldToEventLoop, type GenerationWriter, type IndexStore, type SourceItems } from '../store.ts';
 import { newGenerationName, publishGeneration, readCurrentGeneration, removeStaleGenerations, syncPath, syncTree } from './generations.ts';
-import { type AnnShard, AnnReader, writeAnnInOwnProcess } from './ann.ts';
+import { type AnnShards, AnnReader, writeAnnInOwnProcess } from './ann.ts';
 import { readKeywordCounts, writeKeywordCounts } from './keywordCounts.ts';
 import { LARGE_ABOVE_SENTENCES, type MemoryIndex, MemoryIndexBuilder } from './memoryIndex.ts';
 import { checkShardSize, type PreparedShard, readPreparedShard, readShardTerms, readShardTokens, readTermsJson, typedRecords } from './shards.ts';
@@ -246,7 +246,7 @@ export class VectraStore implements IndexStore {
       const { manifest, shards } = await this.readHead(folder);
       const int8 = this.isLarge(manifest);
       const terms = await readTerms(folder);
-      const builder = new MemoryIndexBuilder(manifest, int8, terms);
+      const builder = await MemoryIndexBuilder.create(manifest, int8, terms);
       const read = async (position: number) => {
         const source = manifest.sources[position]!;
         const name = shards[source.id];
@@ -305,8 +305,8 @@ export class VectraStore implements IndexStore {
     return manifest.sources.reduce((sum, source) => sum + source.sentences, 0) > (this.options.largeAbove ?? LARGE_ABOVE_SENTENCES);
   }
 
-  private graphShards(names: readonly string[]): AnnShard[] {
-    return names.map((name) => ({ name, folder: path.join(this.shardsDir, name) }));
+  private graphShards(names: readonly string[]): AnnShards {
+    return { dir: this.shardsDir, names };
   }
 
   async exclusive<T>(work: () => Promise<T>): Promise<T> {
