@@ -1,6 +1,8 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SourceItems } from '../../src/index/store.ts';
 import { packItems, ShardThread, unpackItems } from '../../src/index/vectra/shardThread.ts';
@@ -73,5 +75,24 @@ describe('the shard-writing thread', () => {
     } finally {
       await thread.close();
     }
+  });
+
+  it('never keeps the process alive once no write waits, even after a write that failed before it reached the thread', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'docent-shard-thread-'));
+    folders.push(root);
+    // Left open on purpose: the process must still end by itself.
+    const script = `
+      import { ShardThread } from ${JSON.stringify(path.resolve('src/index/vectra/shardThread.ts'))};
+      const thread = new ShardThread();
+      const vector = new Float32Array(4).fill(0.5);
+      const record = { sourceId: 'a.md', sentence: 0, start: 0, end: 9, line: 1, text: 'Sentence.', entities: '' };
+      await thread.write(${JSON.stringify(path.join(root, 'a'))}, { sourceId: 'a.md', chunks: [], sentences: [{ record, vector, context: vector }], termCounts: {} });
+      const failed = await thread.write(${JSON.stringify(path.join(root, 'b'))}, { sourceId: 'b.md' }).then(() => false, () => true);
+      console.log(failed ? 'written, then failed before the thread' : 'written twice');
+    `;
+    const file = path.join(root, 'writes.mts');
+    await writeFile(file, script);
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', file], { timeout: 20_000 });
+    expect(stdout.trim()).toBe('written, then failed before the thread');
   });
 });

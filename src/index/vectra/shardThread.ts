@@ -81,17 +81,15 @@ export class ShardThread {
   private readonly waiting = new Map<number, { resolve(): void; reject(error: Error): void }>();
   private nextId = 0;
 
-  write(folder: string, items: SourceItems): Promise<void> {
+  async write(folder: string, items: SourceItems): Promise<void> {
+    const packed = await packItems(items);
     const thread = this.started();
     const id = this.nextId++;
-    thread.ref();
-    return packItems(items).then(
-      (packed) =>
-        new Promise<void>((resolve, reject) => {
-          this.waiting.set(id, { resolve, reject });
-          thread.postMessage({ id, folder, items: packed } satisfies ShardRequest, [packed.values.buffer, packed.lengths.buffer]);
-        }),
-    );
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      thread.ref();
+      thread.postMessage({ id, folder, items: packed } satisfies ShardRequest, [packed.values.buffer, packed.lengths.buffer]);
+    });
   }
 
   /** Ends the thread; writes still waiting fail. */
@@ -105,6 +103,8 @@ export class ShardThread {
     if (this.thread) return this.thread;
     // A plain-JavaScript entry registers tsx in the new thread before loading the TypeScript worker.
     const thread = new Worker(new URL('./shardWorker.mjs', import.meta.url));
+    // Ref'd only while a write waits: a thread left idle (its writer failed before asking, say) never keeps the process from exiting.
+    thread.unref();
     thread.on('message', (reply: ShardReply) => {
       const waiter = this.waiting.get(reply.id);
       if (waiter === undefined) return;
