@@ -36,10 +36,6 @@ const CONNECTIVITY = 16;
  */
 const EXPANSION_SEARCH = 1600;
 
-/**
- * For each shard in the graph: its first key and how many sentences it added; the next free key;
- * and the graph file's size as saved.
- */
 const isCount = (value: unknown) => Number.isInteger(value) && (value as number) >= 0;
 /**
  * Each shard's entry checked with plain typeof, as shard records are: zod's walk over the 5,882
@@ -53,6 +49,11 @@ const shardKeys = z.custom<Record<string, { first: number; sentences: number }>>
   }
   return true;
 });
+
+/**
+ * For each shard in the graph: its first key and how many sentences it added; the next free key;
+ * and the graph file's size as saved.
+ */
 const annKeys = z.object({
   shards: shardKeys,
   next: z.number().int().nonnegative(),

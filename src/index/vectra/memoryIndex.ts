@@ -66,7 +66,6 @@ function copyInto(target: VectorMatrix, source: VectorMatrix, firstRow: number):
  * never stops for long (the caller yields between shards) and never holds two copies.
  */
 export class MemoryIndexBuilder {
-  private readonly parts: IndexParts;
   private sentenceCount = 0;
   private chunkCount = 0;
   private readonly firstSentence = new Map<string, { first: number; count: number }>();
@@ -74,27 +73,43 @@ export class MemoryIndexBuilder {
   private readonly firstRows: { readonly sentences: Int32Array; readonly chunks: Int32Array };
 
   /**
-   * A builder with room for every record `manifest` lists. The record arrays are sized once and
-   * filled in place: an array grown by push copies itself as it grows, and at a million sentences
-   * one such copy held loading for 47 to 77 ms. Making one of a million slots takes 20 to 40 ms,
-   * so each is made in a turn of its own.
+   * A builder with room for every record `manifest` lists, each large piece made in a turn of its
+   * own. The record arrays are sized once and filled in place: an array grown by push copies
+   * itself as it grows, and at a million sentences one such copy held loading for 47 to 77 ms;
+   * making one of a million slots takes 20 to 40 ms. Each matrix is hundreds of megabytes held
+   * outside V8's heap, and V8 collects when that memory grows: at a million sentences, after a
+   * re-index in the same process, the three made together set off seven collections back to back
+   * (one scavenge took 37 ms), and the load stalled 118 to 180 ms.
    */
   static async create(manifest: Manifest, int8: boolean, terms?: Map<string, number>): Promise<MemoryIndexBuilder> {
-    const sentences = new Array<SentenceRecord>(manifest.sources.reduce((sum, source) => sum + source.sentences, 0));
-    await yieldToEventLoop();
-    const chunks = new Array<ChunkRecord>(manifest.sources.reduce((sum, source) => sum + source.chunks, 0));
-    await yieldToEventLoop();
-    return new MemoryIndexBuilder(manifest, int8, { sentences, chunks }, terms);
+    const { dimensions } = manifest.settings;
+    const sentences = manifest.sources.reduce((sum, source) => sum + source.sentences, 0);
+    const chunks = manifest.sources.reduce((sum, source) => sum + source.chunks, 0);
+    const inTurn = async <T>(make: () => T): Promise<T> => {
+      const made = make();
+      await yieldToEventLoop();
+      return made;
+    };
+    const parts: IndexParts = {
+      sentences: await inTurn(() => new Array<SentenceRecord>(sentences)),
+      chunks: await inTurn(() => new Array<ChunkRecord>(chunks)),
+      sentenceVectors: await inTurn(() => emptyMatrix(sentences, dimensions, int8)),
+      denseVectors: await inTurn(() => emptyMatrix(sentences, dimensions, int8)),
+      chunkVectors: await inTurn(() => emptyMatrix(chunks, dimensions, int8)),
+      chunkFrom: new Int32Array(sentences),
+      chunkTo: new Int32Array(sentences),
+      termCounts: terms ?? new Map(),
+      tokens: new Map(),
+    };
+    return new MemoryIndexBuilder(manifest, parts, terms);
   }
 
   private constructor(
     private readonly manifest: Manifest,
-    int8: boolean,
-    records: { readonly sentences: SentenceRecord[]; readonly chunks: ChunkRecord[] },
+    private readonly parts: IndexParts,
     /** The generation's summed keyword counts (the index takes the map over), when it keeps them; otherwise each shard's are added up. */
     private readonly terms?: Map<string, number>,
   ) {
-    const { dimensions } = manifest.settings;
     this.firstRows = { sentences: new Int32Array(manifest.sources.length), chunks: new Int32Array(manifest.sources.length) };
     let sentences = 0;
     let chunks = 0;
@@ -104,16 +119,6 @@ export class MemoryIndexBuilder {
       sentences += source.sentences;
       chunks += source.chunks;
     });
-    this.parts = {
-      ...records,
-      sentenceVectors: emptyMatrix(sentences, dimensions, int8),
-      denseVectors: emptyMatrix(sentences, dimensions, int8),
-      chunkVectors: emptyMatrix(chunks, dimensions, int8),
-      chunkFrom: new Int32Array(sentences),
-      chunkTo: new Int32Array(sentences),
-      termCounts: terms ?? new Map(),
-      tokens: new Map(),
-    };
   }
 
   /**
