@@ -2,8 +2,9 @@ import type { SearchResult } from '../retrieval/search.ts';
 
 /**
  * Whether to answer, and how sure to be. Two fitted logistic models read the evidence of one
- * question's ranking: "related" (is anything in the sources about this?) and "answers" (does the
- * best sentence answer it, rather than merely share its topic?). Below the related threshold
+ * question's ranking and of how its word pieces meet the passage quoted first: "related" (is
+ * anything in the sources about this?) and "answers" (does the best sentence answer it, rather
+ * than merely share its topic?). Below the related threshold
  * Docent declines; above it, it answers with high confidence when the answers model clears its
  * threshold, and otherwise shows the closest passages, flagged as possibly not a direct answer.
  * A question holding a word that is rare in English and occurs nowhere in the sources must clear a
@@ -27,10 +28,20 @@ export const EVIDENCE = [
   'chunk',
   /** 1 when the question holds a word rare in English that no source holds (`unfamiliarWords`). */
   'unfamiliar',
+  /** Mean of the question pieces' best cosines to the pieces of the passage quoted first (`SearchResult.passage`). */
+  'tokens',
+  /**
+   * The least of them: a question whose every part is met somewhere in the passage is more likely
+   * answered by it than one with a part met nowhere ("how tall is the net" against sentences on
+   * the net's history).
+   */
+  'weakestToken',
 ] as const;
 
 export type EvidenceName = (typeof EVIDENCE)[number];
-export type Evidence = Readonly<Record<EvidenceName, number>>;
+/** Evidence an index without word-piece vectors (a generation whose files went) cannot give. */
+type WordPieceEvidence = 'tokens' | 'weakestToken';
+export type Evidence = Readonly<Record<Exclude<EvidenceName, WordPieceEvidence>, number> & Partial<Record<WordPieceEvidence, number>>>;
 
 export interface LogisticModel {
   readonly features: readonly EvidenceName[];
@@ -53,7 +64,7 @@ export interface DecisionModels {
 export type Confidence = 'high' | 'low';
 export type Decision = { readonly kind: 'answer'; readonly confidence: Confidence } | { readonly kind: 'decline' };
 
-/** The decision's evidence, read off the first pass (see `SearchResult.firstPass`). */
+/** The decision's evidence, read off the first pass (see `SearchResult.firstPass`) and the word pieces of the passage quoted first. */
 export function evidenceOf(result: SearchResult): Evidence | undefined {
   const [best, second] = result.firstPass;
   if (best === undefined) return undefined;
@@ -66,13 +77,16 @@ export function evidenceOf(result: SearchResult): Evidence | undefined {
     similarity: result.firstPass.reduce((max, entry) => Math.max(max, entry.features.sentence, entry.features.context), -1),
     chunk: best.features.chunk,
     unfamiliar: result.unfamiliar.length > 0 ? 1 : 0,
+    ...result.passage,
   };
 }
 
+/** A missing piece of evidence is read at the model's mean for it, so that it tips the decision neither way. */
 export function probability(model: LogisticModel, evidence: Evidence): number {
   let z = model.bias;
   model.features.forEach((name, i) => {
-    z += (model.weights[i]! * (evidence[name] - model.mean[i]!)) / model.scale[i]!;
+    const value = evidence[name];
+    if (value !== undefined) z += (model.weights[i]! * (value - model.mean[i]!)) / model.scale[i]!;
   });
   return 1 / (1 + Math.exp(-z));
 }

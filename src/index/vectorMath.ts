@@ -116,21 +116,39 @@ function scanInt8(codes: Int8Array, dimensions: number, query: Float64Array, out
 
 /**
  * Late interaction (as in ColBERT): for each of the question's word pieces, its best cosine to any
- * of the sentence's, averaged. It tells apart two sentences of one passage that a single vector
- * each cannot, by which of the question's words each one answers to.
+ * of the sentence's. Their mean tells apart two sentences of one passage that a single vector each
+ * cannot, by which of the question's words each one answers to; their least says whether some part
+ * of the question finds nothing in the sentence at all.
  */
-export function maxSim(question: VectorMatrix, sentence: VectorMatrix): number {
-  if (question.rows === 0 || sentence.rows === 0) return 0;
+export function pieceBests(question: VectorMatrix, sentence: VectorMatrix): Float64Array {
+  const bests = new Float64Array(question.rows);
+  if (sentence.rows === 0) return bests;
   const { dimensions } = question;
   const query = new Float64Array(dimensions);
-  let sum = 0;
   for (let row = 0; row < question.rows; row++) {
     for (let d = 0; d < dimensions; d++) query[d] = question.codes[row * dimensions + d]! * question.scales[row]!;
     let best = Number.NEGATIVE_INFINITY;
     for (const cosine of dotAll(sentence, query)) best = Math.max(best, cosine);
-    sum += best;
+    bests[row] = best;
   }
-  return sum / question.rows;
+  return bests;
+}
+
+/** The mean and the least of `pieceBests` (0 and 0 when either side has no pieces). */
+export function pieceMatches(bests: ArrayLike<number>): { readonly mean: number; readonly weakest: number } {
+  if (bests.length === 0) return { mean: 0, weakest: 0 };
+  let sum = 0;
+  let weakest = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < bests.length; i++) {
+    sum += bests[i]!;
+    weakest = Math.min(weakest, bests[i]!);
+  }
+  return { mean: sum / bests.length, weakest };
+}
+
+/** The mean of `pieceBests`: the late-interaction score. */
+export function maxSim(question: VectorMatrix, sentence: VectorMatrix): number {
+  return sentence.rows === 0 ? 0 : pieceMatches(pieceBests(question, sentence)).mean;
 }
 
 /** Element-wise sum of two matrices of the same shape (float32). */

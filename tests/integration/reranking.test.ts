@@ -2,11 +2,11 @@
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { evidenceOf } from '../../src/answer/decide.ts';
+import { decide, evidenceOf } from '../../src/answer/decide.ts';
 import { reindexFromConfig } from '../../src/docent.ts';
 import { embedQuestions, type Embedder } from '../../src/embeddings/embedder.ts';
 import { fittedModels } from '../../src/fitted/fitted.ts';
-import { maxSim } from '../../src/index/vectorMath.ts';
+import { maxSim, pieceBests, pieceMatches } from '../../src/index/vectorMath.ts';
 import type { MemoryIndex } from '../../src/index/vectra/memoryIndex.ts';
 import { VectraStore } from '../../src/index/vectra/vectraStore.ts';
 import { RERANKED, search } from '../../src/retrieval/search.ts';
@@ -42,7 +42,7 @@ afterAll(async () => {
 describe('re-ranking', () => {
   const question = 'Who led the talks in Istanbul?';
 
-  it("ranks the first pass's best again with the question's word pieces, leaving what the decision reads as it was", async () => {
+  it("ranks the first pass's best again with the question's word pieces, leaving the first pass's evidence for the decision as it was", async () => {
     const [query] = await embedQuestions(embedder, [question]);
     const rankers = fittedModels();
     const reranked = await search(small, question, query!, rankers);
@@ -50,7 +50,16 @@ describe('re-ranking', () => {
 
     expect(firstOnly.ranked).toEqual(firstOnly.firstPass);
     expect(reranked.firstPass).toEqual(firstOnly.firstPass);
-    expect(evidenceOf(reranked)).toEqual(evidenceOf(firstOnly));
+    // The decision reads the first pass as before, and how the question's pieces meet the passage quoted first.
+    const { tokens, weakestToken, ...firstPassEvidence } = evidenceOf(reranked)!;
+    expect(firstPassEvidence).toEqual(evidenceOf(firstOnly));
+    expect(evidenceOf(firstOnly)).not.toHaveProperty('tokens');
+    expect(firstOnly.passage).toBeUndefined();
+    expect({ tokens, weakestToken }).toEqual(reranked.passage);
+    // The passage (the article's re-ranked sentences together) meets "Istanbul", which the answering sentence does not name.
+    expect(reranked.ranked[0]!.sentence.text).not.toContain('Istanbul');
+    expect(weakestToken).toBeGreaterThan(reranked.ranked[0]!.features.weakestToken!);
+    expect(tokens).toBeGreaterThan(reranked.ranked[0]!.features.tokens!);
 
     // The re-ranked are the first pass's best, each with its word-piece evidence, best first.
     expect(reranked.ranked.length).toBe(Math.min(RERANKED, firstOnly.firstPass.length));
@@ -59,7 +68,11 @@ describe('re-ranking', () => {
     const scores = reranked.ranked.map((entry) => entry.score);
     expect([...scores].sort((a, b) => b - a)).toEqual(scores);
     const pieces = await small.tokenVectors(reranked.ranked.map((entry) => entry.sentence));
-    reranked.ranked.forEach((entry, i) => expect(entry.features.tokens).toBeCloseTo(maxSim(query!.tokens, pieces[i]!), 9));
+    reranked.ranked.forEach((entry, i) => {
+      expect(entry.features.tokens).toBeCloseTo(maxSim(query!.tokens, pieces[i]!), 9);
+      expect(entry.features.weakestToken).toBeCloseTo(pieceMatches(pieceBests(query!.tokens, pieces[i]!)).weakest, 9);
+      expect(entry.features.weakestToken).toBeLessThan(entry.features.tokens!);
+    });
     // The answer, naming both delegations' leaders, comes first.
     expect(reranked.ranked[0]!.sentence.text).toMatch(/Darchiy?ev/);
     expect(reranked.ranked[0]!.sentence.text).toContain('Coulter');
@@ -88,6 +101,9 @@ describe('re-ranking', () => {
     for (const shard of await readdir(path.join(config.INDEX_DIR, 'shards'))) await rm(path.join(config.INDEX_DIR, 'shards', shard, 'tokens.i8'));
     const result = await search(reader, question, query!, fittedModels());
     expect(result.ranked).toEqual(result.firstPass);
+    // The decision still answers, from the first pass's evidence alone.
+    expect(evidenceOf(result)).not.toHaveProperty('weakestToken');
+    expect(decide(evidenceOf(result), fittedModels().decision)).toMatchObject({ kind: 'answer' });
     await reader.close();
   });
 });

@@ -46,6 +46,12 @@ describe('evidenceOf', () => {
     const evidence = evidenceOf({ ...result(firstPass), ranked: reranked })!;
     expect(evidence).toMatchObject({ topScore: 3, margin: 2, keywords: 0.8 });
   });
+
+  it('reads how the word pieces meet the passage quoted first, when the question was re-ranked', () => {
+    const firstPass = [ranked(3, 0), ranked(1, 1)];
+    expect(evidenceOf({ ...result(firstPass), passage: { tokens: 0.7, weakestToken: 0.2 } })).toMatchObject({ topScore: 3, tokens: 0.7, weakestToken: 0.2 });
+    expect(evidenceOf(result(firstPass))).not.toHaveProperty('tokens');
+  });
 });
 
 describe('probability and decide', () => {
@@ -72,6 +78,13 @@ describe('probability and decide', () => {
   it('standardises each feature before weighing it', () => {
     expect(probability(models.related, evidence(0.5, 0))).toBeCloseTo(0.5, 10);
     expect(probability(models.related, evidence(0.75, 0))).toBeCloseTo(1 / (1 + Math.exp(-4)), 10);
+  });
+
+  it('reads word-piece evidence an index could not give at the model’s mean, tipping the decision neither way', () => {
+    const pieces: LogisticModel = { features: ['similarity', 'weakestToken'], mean: [0.5, 0.3], scale: [0.25, 0.1], weights: [4, 2], bias: 0, threshold: 0.5 };
+    expect(probability(pieces, evidence(0.75, 0))).toBeCloseTo(1 / (1 + Math.exp(-4)), 10);
+    expect(probability(pieces, { ...evidence(0.75, 0), weakestToken: 0.3 })).toBeCloseTo(1 / (1 + Math.exp(-4)), 10);
+    expect(probability(pieces, { ...evidence(0.75, 0), weakestToken: 0.1 })).toBeCloseTo(1 / (1 + Math.exp(0)), 10);
   });
 
   it('declines unrelated questions, and flags related ones that the best sentence may not answer', () => {

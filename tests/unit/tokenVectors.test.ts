@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeTokenVectors, encodeTokenVectors, readTokenVectors, tokenLayout } from '../../src/index/tokenVectors.ts';
-import { float32Matrix, maxSim } from '../../src/index/vectorMath.ts';
+import { float32Matrix, maxSim, pieceBests, pieceMatches } from '../../src/index/vectorMath.ts';
 
 const unit = (values: number[]) => {
   const norm = Math.hypot(...values);
@@ -78,6 +78,15 @@ describe('maxSim', () => {
     // The first piece finds its match, the second only a cosine of 0.6.
     expect(maxSim(question, matrix([unit([1, 0, 0]), [0, 0.6, 0.8]]))).toBeCloseTo(0.8, 6);
     expect(maxSim(question, matrix([unit([0, 0, 1])]))).toBeCloseTo(0, 6);
+  });
+
+  it('names the question piece the sentence matches least: the part of the question it may not answer', () => {
+    const question = matrix([unit([1, 0, 0]), unit([0, 1, 0])]);
+    const bests = pieceBests(question, matrix([unit([1, 0, 0]), [0, 0.6, 0.8]]));
+    expect(Array.from(bests, (best) => Number(best.toFixed(6)))).toEqual([1, 0.6]);
+    expect(pieceMatches(bests)).toEqual({ mean: expect.closeTo(0.8, 6), weakest: expect.closeTo(0.6, 6) });
+    expect(pieceMatches(pieceBests(question, matrix([unit([1, 0, 0]), unit([0, 1, 0])]))).weakest).toBeCloseTo(1, 6);
+    expect(pieceMatches([])).toEqual({ mean: 0, weakest: 0 });
   });
 
   it('ranks the sentence holding more of the question above one holding less', () => {
