@@ -40,7 +40,8 @@ export const EVIDENCE = [
 
 export type EvidenceName = (typeof EVIDENCE)[number];
 /** Evidence an index without word-piece vectors (a generation whose files went) cannot give. */
-type WordPieceEvidence = 'tokens' | 'weakestToken';
+export const WORD_PIECE_EVIDENCE = ['tokens', 'weakestToken'] as const satisfies readonly EvidenceName[];
+type WordPieceEvidence = (typeof WORD_PIECE_EVIDENCE)[number];
 export type Evidence = Readonly<Record<Exclude<EvidenceName, WordPieceEvidence>, number> & Partial<Record<WordPieceEvidence, number>>>;
 
 export interface LogisticModel {

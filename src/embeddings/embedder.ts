@@ -22,7 +22,7 @@ export interface Embedder {
   /**
    * As `embed`, and for each text whose `withTokens` entry is set, the model's vector of each of its
    * word pieces, L2-normalised, [CLS] and [SEP] left out, row after row: what a question is matched
-   * against a sentence with, piece by piece (`maxSim`).
+   * against a sentence with, piece by piece (`pieceBests`).
    */
   embedWithTokens(
     texts: readonly string[],

@@ -7,7 +7,7 @@
  * questions. Run: `npm run fit`.
  */
 import { writeFile } from 'node:fs/promises';
-import { evidenceOf, probability, type Evidence, type EvidenceName } from '../answer/decide.ts';
+import { evidenceOf, probability, WORD_PIECE_EVIDENCE, type Evidence, type EvidenceName } from '../answer/decide.ts';
 import { cliConfig, stderrEvents, stderrLog } from '../cli/context.ts';
 import { embedderFor } from '../docent.ts';
 import { commonWordTest, embedQuestions } from '../embeddings/embedder.ts';
@@ -345,7 +345,7 @@ function crossValidatedDecision(label: string, relatedEvidence: EvidenceName[], 
   return figures;
 }
 
-const withoutWordPieces = (evidence: EvidenceName[]) => evidence.filter((name) => name !== 'tokens' && name !== 'weakestToken');
+const withoutWordPieces = (evidence: EvidenceName[]) => evidence.filter((name) => !(WORD_PIECE_EVIDENCE as readonly EvidenceName[]).includes(name));
 const decisionCv = {
   ...crossValidatedDecision('the ranking alone', withoutWordPieces(RELATED_EVIDENCE), withoutWordPieces(ANSWER_EVIDENCE)),
   ...crossValidatedDecision('the ranking and word pieces', RELATED_EVIDENCE, ANSWER_EVIDENCE),

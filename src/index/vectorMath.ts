@@ -146,11 +146,6 @@ export function pieceMatches(bests: ArrayLike<number>): { readonly mean: number;
   return { mean: sum / bests.length, weakest };
 }
 
-/** The mean of `pieceBests`: the late-interaction score. */
-export function maxSim(question: VectorMatrix, sentence: VectorMatrix): number {
-  return sentence.rows === 0 ? 0 : pieceMatches(pieceBests(question, sentence)).mean;
-}
-
 /** Element-wise sum of two matrices of the same shape (float32). */
 export function addMatrices(a: VectorMatrix, b: VectorMatrix): VectorMatrix {
   if (!(a.codes instanceof Float32Array) || !(b.codes instanceof Float32Array) || a.rows !== b.rows)

@@ -145,17 +145,19 @@ export async function rerankPool(
   if (tokens.some((entry) => entry === undefined)) return undefined;
   return best.map(({ sentence, features }, i) => {
     const bests = pieceBests(queryTokens, tokens[i]!);
-    const { mean, weakest } = pieceMatches(bests);
-    return { sentence, features: { ...features, tokens: mean, weakestToken: weakest }, pieceBests: bests };
+    return { sentence, features: { ...features, ...wordPieceFeatures(bests) }, pieceBests: bests };
   });
 }
 
-/** `SearchResult.passage`: each question piece's best cosine over the pool's sentences from `sourceId`. */
-export function passageMatch(pool: readonly PoolEntry[], sourceId: string): WordPieceFeatures {
-  const own = pool.filter((entry) => entry.sentence.sourceId === sourceId);
-  const bests = Float64Array.from(own[0]?.pieceBests ?? [], (_, i) => Math.max(...own.map((entry) => entry.pieceBests[i]!)));
+function wordPieceFeatures(bests: ArrayLike<number>): WordPieceFeatures {
   const { mean, weakest } = pieceMatches(bests);
   return { tokens: mean, weakestToken: weakest };
+}
+
+/** `SearchResult.passage`: each question piece's best cosine over the pool's sentences from `sourceId`. */
+function passageMatch(pool: readonly PoolEntry[], sourceId: string): WordPieceFeatures {
+  const own = pool.filter((entry) => entry.sentence.sourceId === sourceId);
+  return wordPieceFeatures(Float64Array.from(own[0]?.pieceBests ?? [], (_, i) => Math.max(...own.map((entry) => entry.pieceBests[i]!))));
 }
 
 export interface Candidates {

@@ -6,7 +6,7 @@ import { decide, evidenceOf } from '../../src/answer/decide.ts';
 import { reindexFromConfig } from '../../src/docent.ts';
 import { embedQuestions, type Embedder } from '../../src/embeddings/embedder.ts';
 import { fittedModels } from '../../src/fitted/fitted.ts';
-import { maxSim, pieceBests, pieceMatches } from '../../src/index/vectorMath.ts';
+import { pieceBests, pieceMatches } from '../../src/index/vectorMath.ts';
 import type { MemoryIndex } from '../../src/index/vectra/memoryIndex.ts';
 import { VectraStore } from '../../src/index/vectra/vectraStore.ts';
 import { RERANKED, search } from '../../src/retrieval/search.ts';
@@ -69,8 +69,9 @@ describe('re-ranking', () => {
     expect([...scores].sort((a, b) => b - a)).toEqual(scores);
     const pieces = await small.tokenVectors(reranked.ranked.map((entry) => entry.sentence));
     reranked.ranked.forEach((entry, i) => {
-      expect(entry.features.tokens).toBeCloseTo(maxSim(query!.tokens, pieces[i]!), 9);
-      expect(entry.features.weakestToken).toBeCloseTo(pieceMatches(pieceBests(query!.tokens, pieces[i]!)).weakest, 9);
+      const matched = pieceMatches(pieceBests(query!.tokens, pieces[i]!));
+      expect(entry.features.tokens).toBeCloseTo(matched.mean, 9);
+      expect(entry.features.weakestToken).toBeCloseTo(matched.weakest, 9);
       expect(entry.features.weakestToken).toBeLessThan(entry.features.tokens!);
     });
     // The answer, naming both delegations' leaders, comes first.

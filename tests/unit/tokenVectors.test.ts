@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeTokenVectors, encodeTokenVectors, readTokenVectors, tokenLayout } from '../../src/index/tokenVectors.ts';
-import { float32Matrix, maxSim, pieceBests, pieceMatches } from '../../src/index/vectorMath.ts';
+import { float32Matrix, pieceBests, pieceMatches, type VectorMatrix } from '../../src/index/vectorMath.ts';
+
+/** The late-interaction score: the mean of each question piece's best cosine to the sentence's. */
+const meanMatch = (question: VectorMatrix, sentence: VectorMatrix) => pieceMatches(pieceBests(question, sentence)).mean;
 
 const unit = (values: number[]) => {
   const norm = Math.hypot(...values);
@@ -71,13 +74,13 @@ describe('stored word-piece vectors', () => {
   });
 });
 
-describe('maxSim', () => {
+describe('pieceBests and pieceMatches', () => {
   it("averages each question piece's best cosine to any piece of the sentence", () => {
     const question = matrix([unit([1, 0, 0]), unit([0, 1, 0])]);
-    expect(maxSim(question, matrix([unit([1, 0, 0]), unit([0, 1, 0]), unit([0, 0, 1])]))).toBeCloseTo(1, 6);
+    expect(meanMatch(question, matrix([unit([1, 0, 0]), unit([0, 1, 0]), unit([0, 0, 1])]))).toBeCloseTo(1, 6);
     // The first piece finds its match, the second only a cosine of 0.6.
-    expect(maxSim(question, matrix([unit([1, 0, 0]), [0, 0.6, 0.8]]))).toBeCloseTo(0.8, 6);
-    expect(maxSim(question, matrix([unit([0, 0, 1])]))).toBeCloseTo(0, 6);
+    expect(meanMatch(question, matrix([unit([1, 0, 0]), [0, 0.6, 0.8]]))).toBeCloseTo(0.8, 6);
+    expect(meanMatch(question, matrix([unit([0, 0, 1])]))).toBeCloseTo(0, 6);
   });
 
   it('names the question piece the sentence matches least: the part of the question it may not answer', () => {
@@ -93,11 +96,11 @@ describe('maxSim', () => {
     const question = matrix([unit([1, 0, 0, 0]), unit([0, 1, 0, 0]), unit([0, 0, 1, 0])]);
     const more = matrix([unit([1, 0.1, 0, 0]), unit([0, 1, 0.1, 0]), unit([0, 0, 0, 1])]);
     const less = matrix([unit([1, 0.1, 0, 0]), unit([0, 0, 0, 1])]);
-    expect(maxSim(question, more)).toBeGreaterThan(maxSim(question, less));
+    expect(meanMatch(question, more)).toBeGreaterThan(meanMatch(question, less));
   });
 
   it('is 0 when either side has no pieces', () => {
-    expect(maxSim(float32Matrix(new Float32Array(0), 3), matrix([[1, 0, 0]]))).toBe(0);
-    expect(maxSim(matrix([[1, 0, 0]]), float32Matrix(new Float32Array(0), 3))).toBe(0);
+    expect(meanMatch(float32Matrix(new Float32Array(0), 3), matrix([[1, 0, 0]]))).toBe(0);
+    expect(meanMatch(matrix([[1, 0, 0]]), float32Matrix(new Float32Array(0), 3))).toBe(0);
   });
 });
