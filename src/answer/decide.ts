@@ -55,11 +55,21 @@ export interface LogisticModel {
   readonly threshold: number;
 }
 
-export interface DecisionModels {
+/** The two models, and the related model's stricter line for a question with an unfamiliar word. */
+export interface DecisionSet {
   readonly related: LogisticModel;
   readonly answers: LogisticModel;
   /** The related model's threshold for a question with an unfamiliar word (at least `related.threshold`). */
   readonly relatedIfUnfamiliar: number;
+}
+
+export interface DecisionModels extends DecisionSet {
+  /**
+   * The same, fitted without the word-piece evidence: for a question that could not be re-ranked
+   * (an index without word-piece vectors), so that its decision is one fitted for the evidence it
+   * has rather than one reading the missing evidence at a guess.
+   */
+  readonly withoutWordPieces: DecisionSet;
 }
 
 export type Confidence = 'high' | 'low';
@@ -82,7 +92,10 @@ export function evidenceOf(result: SearchResult): Evidence | undefined {
   };
 }
 
-/** A missing piece of evidence is read at the model's mean for it, so that it tips the decision neither way. */
+/**
+ * A missing piece of evidence is read at the model's mean for it, so that it tips the decision
+ * neither way (`decide` hands evidence without word pieces to models fitted without them).
+ */
 export function probability(model: LogisticModel, evidence: Evidence): number {
   let z = model.bias;
   model.features.forEach((name, i) => {
@@ -92,8 +105,11 @@ export function probability(model: LogisticModel, evidence: Evidence): number {
   return 1 / (1 + Math.exp(-z));
 }
 
-export function decide(evidence: Evidence | undefined, models: DecisionModels): Decision {
+const hasWordPieces = (evidence: Evidence) => WORD_PIECE_EVIDENCE.every((name) => evidence[name] !== undefined);
+
+export function decide(evidence: Evidence | undefined, fitted: DecisionModels): Decision {
   if (evidence === undefined) return { kind: 'decline' };
+  const models: DecisionSet = hasWordPieces(evidence) ? fitted : fitted.withoutWordPieces;
   const related = probability(models.related, evidence);
   const threshold = evidence.unfamiliar === 1 ? Math.max(models.related.threshold, models.relatedIfUnfamiliar) : models.related.threshold;
   if (related < threshold) return { kind: 'decline' };

@@ -353,19 +353,26 @@ const decisionCv = {
 const crowd = asked.filter((a) => !a.natural);
 const natural = asked.filter((a) => a.natural);
 const { answersNegative, offTopic } = decisionExamples(asked);
-const { related, answers } = decisionModels(asked, RELATED_EVIDENCE, ANSWER_EVIDENCE);
 // Read off the crowd questions alone: too few natural ones hold such a word for their weight to be fair.
-const unfamiliarCrowd = crowd.filter((a) => a.question.answerable && a.full.unfamiliar === 1).map((a) => probability(related, a.full));
-const relatedIfUnfamiliar = round(
-  Math.max(
-    related.threshold,
-    weightedQuantile(
-      unfamiliarCrowd,
-      unfamiliarCrowd.map(() => 1),
-      1 - UNFAMILIAR_KEEP,
+const unfamiliarCrowd = crowd.filter((a) => a.question.answerable && a.full.unfamiliar === 1);
+/** Both decision models from `relatedEvidence` and `answerEvidence`, with the related model's stricter line for unfamiliar words. */
+function decisionSet(relatedEvidence: EvidenceName[], answerEvidence: EvidenceName[]): Fitted['decision']['withoutWordPieces'] {
+  const { related, answers } = decisionModels(asked, relatedEvidence, answerEvidence);
+  const probabilities = unfamiliarCrowd.map((a) => probability(related, a.full));
+  const relatedIfUnfamiliar = round(
+    Math.max(
+      related.threshold,
+      weightedQuantile(
+        probabilities,
+        probabilities.map(() => 1),
+        1 - UNFAMILIAR_KEEP,
+      ),
     ),
-  ),
-);
+  );
+  return { related, answers, relatedIfUnfamiliar };
+}
+const { related, answers, relatedIfUnfamiliar } = decisionSet(RELATED_EVIDENCE, ANSWER_EVIDENCE);
+const withoutWordPieceModels = decisionSet(withoutWordPieces(RELATED_EVIDENCE), withoutWordPieces(ANSWER_EVIDENCE));
 
 const percentWhere = (examples: readonly Example[], test: (e: Evidence) => boolean) =>
   `${((100 * examples.filter((e) => test(e.evidence)).length) / Math.max(1, examples.length)).toFixed(1)}%`;
@@ -381,11 +388,12 @@ const fitted: Fitted = {
     `Decision: "related" = logistic regression of answerable questions against crowd questions with their article masked, natural off-topic questions and natural questions with their article masked, threshold keeping ${100 * RELATED_KEEP}% of answerable ones; ` +
     `relatedIfUnfamiliar = the stricter threshold for a question holding a word rare in English that no source holds, keeping ${100 * UNFAMILIAR_KEEP}% of such answerable crowd questions (${unfamiliarCrowd.length}); ` +
     `"answers" = logistic regression of questions whose best quote answers them against crowd questions with the chunks holding the answer masked and natural questions their article does not answer, threshold giving ${100 * HIGH_SHARE}% of answerable ones high confidence. ` +
+    'withoutWordPieces: the same three, fitted without the word-piece evidence, for a question an index without word-piece vectors could not re-rank. ' +
     'The reporting half, WikiQA, COVID-QA and eval/seed-questions.jsonl are never read here.',
   command: 'npm run fit',
   ranking,
   reranking,
-  decision: { related, answers, relatedIfUnfamiliar },
+  decision: { related, answers, relatedIfUnfamiliar, withoutWordPieces: withoutWordPieceModels },
   tuning: {
     'crowd questions': crowd.length,
     'natural questions (answerable, unanswered, off-topic)': `${natural.filter((a) => a.question.answerable).length}, ${natural.filter((a) => !a.question.answerable && a.question.article).length}, ${natural.filter((a) => !a.question.article).length}`,

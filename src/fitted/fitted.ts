@@ -23,6 +23,8 @@ const logisticSchema = z
     'mean, scale and weights must have one entry per feature',
   );
 
+const decisionSetSchema = z.object({ related: logisticSchema, answers: logisticSchema, relatedIfUnfamiliar: z.number().min(0).max(1) });
+
 export const fittedSchema = z.object({
   /** What the numbers were fitted on and how to reproduce them. */
   description: z.string(),
@@ -31,7 +33,8 @@ export const fittedSchema = z.object({
   ranking: z.object(Object.fromEntries(FEATURES.map((name) => [name, z.number()])) as Record<(typeof FEATURES)[number], z.ZodNumber>),
   /** The re-ranking of the first pass's best: weights of those and the word-piece evidence. */
   reranking: z.object(Object.fromEntries(RERANK_FEATURES.map((name) => [name, z.number()])) as Record<(typeof RERANK_FEATURES)[number], z.ZodNumber>),
-  decision: z.object({ related: logisticSchema, answers: logisticSchema, relatedIfUnfamiliar: z.number().min(0).max(1) }),
+  /** The decision models; `withoutWordPieces`, the same fitted without the word-piece evidence (see `DecisionModels`). */
+  decision: decisionSetSchema.extend({ withoutWordPieces: decisionSetSchema }),
   /** Figures on the tuning data itself, for a re-run to compare against. */
   tuning: z.record(z.string(), z.union([z.number(), z.string()])),
 });

@@ -102,7 +102,7 @@ describe('re-ranking', () => {
     for (const shard of await readdir(path.join(config.INDEX_DIR, 'shards'))) await rm(path.join(config.INDEX_DIR, 'shards', shard, 'tokens.i8'));
     const result = await search(reader, question, query!, fittedModels());
     expect(result.ranked).toEqual(result.firstPass);
-    // The decision still answers, from the first pass's evidence alone.
+    // The decision still answers, from the first pass's evidence alone, with the models fitted for it.
     expect(evidenceOf(result)).not.toHaveProperty('weakestToken');
     expect(decide(evidenceOf(result), fittedModels().decision)).toMatchObject({ kind: 'answer' });
     await reader.close();

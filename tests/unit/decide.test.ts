@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decide, evidenceOf, probability, type DecisionModels, type LogisticModel } from '../../src/answer/decide.ts';
+import { decide, evidenceOf, probability, WORD_PIECE_EVIDENCE, type DecisionModels, type LogisticModel } from '../../src/answer/decide.ts';
 import { fittedModels } from '../../src/fitted/fitted.ts';
 import type { Features, RankedSentence, SearchResult } from '../../src/retrieval/search.ts';
 
@@ -63,7 +63,8 @@ describe('probability and decide', () => {
     bias: 0,
     threshold,
   });
-  const models: DecisionModels = { related: model('similarity', 0.5), answers: model('keywords', 0.5), relatedIfUnfamiliar: 0.9 };
+  const pair = { related: model('similarity', 0.5), answers: model('keywords', 0.5), relatedIfUnfamiliar: 0.9 };
+  const models: DecisionModels = { ...pair, withoutWordPieces: pair };
   const evidence = (similarity: number, keywords: number, unfamiliar = 0) => ({
     topScore: 0,
     margin: 0,
@@ -99,6 +100,13 @@ describe('probability and decide', () => {
     expect(decide(evidence(0.9, 0.6, 1), models)).toEqual({ kind: 'answer', confidence: 'high' });
   });
 
+  it('decides a question that could not be re-ranked with the models fitted without word pieces', () => {
+    const fitted: DecisionModels = { ...pair, withoutWordPieces: { ...pair, answers: model('keywords', 0.99) } };
+    const firstPassOnly = evidence(0.6, 0.6);
+    expect(decide({ ...firstPassOnly, tokens: 0.7, weakestToken: 0.4 }, fitted)).toEqual({ kind: 'answer', confidence: 'high' });
+    expect(decide(firstPassOnly, fitted)).toEqual({ kind: 'answer', confidence: 'low' });
+  });
+
   it('ships fitted models in which more similarity and more keyword evidence never lower confidence', () => {
     const { decision } = fittedModels();
     const at = (similarity: number, keywords: number) => ({
@@ -114,5 +122,14 @@ describe('probability and decide', () => {
     expect(probability(decision.related, at(0.8, 0.5))).toBeGreaterThan(probability(decision.related, at(0.2, 0.5)));
     expect(decide(at(0.05, 0), decision)).toEqual({ kind: 'decline' });
     expect(decision.relatedIfUnfamiliar).toBeGreaterThanOrEqual(decision.related.threshold);
+  });
+
+  it('ships models for questions without word-piece evidence that read none', () => {
+    const { withoutWordPieces } = fittedModels().decision;
+    for (const model of [withoutWordPieces.related, withoutWordPieces.answers]) {
+      expect(model.features.length).toBeGreaterThan(0);
+      expect(model.features.filter((name) => (WORD_PIECE_EVIDENCE as readonly string[]).includes(name))).toEqual([]);
+    }
+    expect(withoutWordPieces.relatedIfUnfamiliar).toBeGreaterThanOrEqual(withoutWordPieces.related.threshold);
   });
 });
