@@ -44,7 +44,8 @@ export interface Models extends Rankers {
 
 /**
  * `reader` answers as Docent would (from either store); `corpus` is the same index in memory,
- * which the baselines read whole.
+ * which the baselines read whole. `firstPassOnly` answers as from an index that keeps no
+ * word-piece vectors: no re-ranking, and the decision models fitted without word pieces.
  */
 export async function evaluateSet(
   reader: IndexReader,
@@ -53,6 +54,7 @@ export async function evaluateSet(
   embedder: Embedder,
   models: Models,
   quoteOptions: QuoteOptions,
+  options: { readonly firstPassOnly?: boolean } = {},
 ): Promise<SetResult> {
   const queries = await embedQuestions(
     embedder,
@@ -65,7 +67,9 @@ export async function evaluateSet(
   let rankingMs = 0;
   for (const [i, question] of questions.entries()) {
     const began = performance.now();
-    const result = await search(reader, question.question, queries[i]!, models, { isCommonWord: commonWordTest(embedder) });
+    // Without the question's word pieces, search ranks and decides as over an index without word-piece vectors.
+    const query = options.firstPassOnly ? { vector: queries[i]!.vector } : queries[i]!;
+    const result = await search(reader, question.question, query, models, { isCommonWord: commonWordTest(embedder) });
     const decision = decide(evidenceOf(result), models.decision);
     rankingMs += performance.now() - began;
     outcomes[decision.kind === 'decline' ? 'decline' : decision.confidence]++;

@@ -25,8 +25,9 @@ const options = new Command('eval')
     'answer from the vectra store; from postgres (DATABASE_URL, else PGlite on 127.0.0.1); or from the vectra store searched as a large index is (graph: HNSW candidates, scored exactly); baselines always read the Vectra copy',
     'vectra',
   )
+  .option('--first-pass-only', 'answer as from an index without word-piece vectors: first pass only, decided by the models fitted without word pieces')
   .parse()
-  .opts<{ limit?: number; misses?: boolean; store: string }>();
+  .opts<{ limit?: number; misses?: boolean; store: string; firstPassOnly?: boolean }>();
 if (!['vectra', 'postgres', 'graph'].includes(options.store)) throw new Error(`--store must be vectra, postgres or graph, not ${options.store}`);
 
 interface Row extends SetResult {
@@ -54,7 +55,10 @@ async function corpus(name: string, articlesDir: string): Promise<MemoryIndex> {
   return index;
 }
 async function evaluate(label: string, index: MemoryIndex, questions: readonly EvalQuestion[]): Promise<Row> {
-  return { label, ...(await evaluateSet(readers.get(index) ?? index, index, questions, embedder, fitted, quoteOptions)) };
+  return {
+    label,
+    ...(await evaluateSet(readers.get(index) ?? index, index, questions, embedder, fitted, quoteOptions, { firstPassOnly: options.firstPassOnly === true })),
+  };
 }
 
 const wiki = await newWiki();
@@ -97,7 +101,7 @@ await local?.stop();
 const cell = (part: number, whole: number) => percent(part, whole).padStart(6);
 const pair = (row: Row, method: Method) => (row.answerable > 0 ? `${cell(row.hits[method][0], row.n)} ${cell(row.hits[method][1], row.n)}` : ' '.repeat(13));
 const lines = [
-  `Answer quality (hit@1 hit@3) and decisions, on data nothing was fitted on; Docent answering from the ${{ postgres: 'PostgreSQL store', graph: 'Vectra store searched as a large index (HNSW candidates)', vectra: 'Vectra store' }[options.store]}. Baselines: one sentence per quote.`,
+  `Answer quality (hit@1 hit@3) and decisions, on data nothing was fitted on; Docent answering from the ${{ postgres: 'PostgreSQL store', graph: 'Vectra store searched as a large index (HNSW candidates)', vectra: 'Vectra store' }[options.store]}${options.firstPassOnly ? ', first pass only (as without word-piece vectors)' : ''}. Baselines: one sentence per quote.`,
   '',
   `${'set'.padEnd(26)} ${'n'.padStart(5)}   ${'Docent'.padEnd(13)}   ${'BM25'.padEnd(13)}   ${'dense'.padEnd(13)}   ${'RRF'.padEnd(13)}   ${'high'.padStart(6)} ${'low'.padStart(6)} ${'declined'.padStart(8)}`,
   ...rows.map(
