@@ -107,11 +107,27 @@ export function probability(model: LogisticModel, evidence: Evidence): number {
 
 const hasWordPieces = (evidence: Evidence) => WORD_PIECE_EVIDENCE.every((name) => evidence[name] !== undefined);
 
+/** What the decision weighs: each model's probability and the line it must reach. */
+export interface DecisionScores {
+  readonly related: number;
+  readonly relatedLine: number;
+  readonly answers: number;
+  readonly answersLine: number;
+}
+
+export function decisionScores(evidence: Evidence, fitted: DecisionModels): DecisionScores {
+  const models: DecisionSet = hasWordPieces(evidence) ? fitted : fitted.withoutWordPieces;
+  return {
+    related: probability(models.related, evidence),
+    relatedLine: evidence.unfamiliar === 1 ? Math.max(models.related.threshold, models.relatedIfUnfamiliar) : models.related.threshold,
+    answers: probability(models.answers, evidence),
+    answersLine: models.answers.threshold,
+  };
+}
+
 export function decide(evidence: Evidence | undefined, fitted: DecisionModels): Decision {
   if (evidence === undefined) return { kind: 'decline' };
-  const models: DecisionSet = hasWordPieces(evidence) ? fitted : fitted.withoutWordPieces;
-  const related = probability(models.related, evidence);
-  const threshold = evidence.unfamiliar === 1 ? Math.max(models.related.threshold, models.relatedIfUnfamiliar) : models.related.threshold;
-  if (related < threshold) return { kind: 'decline' };
-  return { kind: 'answer', confidence: probability(models.answers, evidence) >= models.answers.threshold ? 'high' : 'low' };
+  const scores = decisionScores(evidence, fitted);
+  if (scores.related < scores.relatedLine) return { kind: 'decline' };
+  return { kind: 'answer', confidence: scores.answers >= scores.answersLine ? 'high' : 'low' };
 }

@@ -4,7 +4,7 @@
  * decision (high, low, decline) was taken.
  */
 import { quotesFor, type QuoteOptions } from '../answer/composeAnswer.ts';
-import { decide, evidenceOf, type DecisionModels } from '../answer/decide.ts';
+import { decide, decisionScores, evidenceOf, type DecisionModels, type DecisionScores, type Evidence } from '../answer/decide.ts';
 import { commonWordTest, embedQuestions, type Embedder } from '../embeddings/embedder.ts';
 import type { IndexReader } from '../index/store.ts';
 import type { MemoryIndex } from '../index/vectra/memoryIndex.ts';
@@ -26,6 +26,21 @@ export interface SetResult {
   /** Answerable questions declined or whose first quote misses, and unanswerable ones answered with high confidence. */
   readonly misses: string[];
   readonly rankingMs: number;
+  /** Each question's outcome and what it was decided on, in the order asked (`npm run eval -- --dump`). */
+  readonly records: QuestionRecord[];
+}
+
+export interface QuestionRecord {
+  readonly id: string;
+  readonly question: string;
+  readonly answerable: boolean;
+  readonly decision: 'high' | 'low' | 'decline';
+  readonly evidence?: Evidence;
+  readonly scores?: DecisionScores;
+  /** For an answerable question: whether Docent's first quote, or one of its first three, answers it. */
+  readonly hit1?: boolean;
+  readonly hit3?: boolean;
+  readonly firstQuote?: string;
 }
 
 /** Reciprocal-rank fusion of two rankings with the usual k = 60. */
@@ -64,16 +79,27 @@ export async function evaluateSet(
   const hits = Object.fromEntries(METHODS.map((m) => [m, [0, 0]])) as Record<Method, [number, number]>;
   const outcomes = { high: 0, low: 0, decline: 0 };
   const misses: string[] = [];
+  const records: QuestionRecord[] = [];
   let rankingMs = 0;
   for (const [i, question] of questions.entries()) {
     const began = performance.now();
     // Without the question's word pieces, search ranks and decides as over an index without word-piece vectors.
     const query = options.firstPassOnly ? { vector: queries[i]!.vector } : queries[i]!;
     const result = await search(reader, question.question, query, models, { isCommonWord: commonWordTest(embedder) });
-    const decision = decide(evidenceOf(result), models.decision);
+    const evidence = evidenceOf(result);
+    const decision = decide(evidence, models.decision);
     rankingMs += performance.now() - began;
-    outcomes[decision.kind === 'decline' ? 'decline' : decision.confidence]++;
+    const outcome = decision.kind === 'decline' ? 'decline' : decision.confidence;
+    outcomes[outcome]++;
+    const record: QuestionRecord = {
+      id: question.id,
+      question: question.question,
+      answerable: question.answerable,
+      decision: outcome,
+      ...(evidence ? { evidence, scores: decisionScores(evidence, models.decision) } : {}),
+    };
     if (!question.answerable) {
+      records.push(record);
       if (decision.kind === 'answer' && decision.confidence === 'high') misses.push(`answered with high confidence, but not answerable: ${question.question}`);
       continue;
     }
@@ -92,6 +118,12 @@ export async function evaluateSet(
       if (firstHits[method]) hits[method][0]++;
       if (quotesHit(question, quotes[method], 3)) hits[method][1]++;
     }
+    records.push({
+      ...record,
+      hit1: firstHits.docent,
+      hit3: quotesHit(question, quotes.docent, 3),
+      ...(quotes.docent[0] !== undefined ? { firstQuote: quotes.docent[0] } : {}),
+    });
     if (decision.kind === 'decline' || !firstHits.docent) {
       misses.push(
         `${decision.kind === 'decline' ? 'declined' : `first quote misses (${decision.confidence})`}: ${question.question}\n    → ${quotes.docent[0] ?? ''}`,
@@ -105,5 +137,6 @@ export async function evaluateSet(
     outcomes,
     misses,
     rankingMs: rankingMs / Math.max(1, questions.length),
+    records,
   };
 }

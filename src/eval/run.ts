@@ -4,8 +4,9 @@
  * Only data nothing was fitted on is reported: the new_wiki reporting half, WikiQA dev, COVID-QA
  * and Docent's own seed questions (the fit reads the new_wiki tuning half alone; see fit.ts).
  */
+import { writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { cliConfig, stderrEvents } from '../cli/context.ts';
+import { cliConfig, stderrEvents, stderrLog } from '../cli/context.ts';
 import { embedderFor } from '../docent.ts';
 import { fittedModels } from '../fitted/fitted.ts';
 import { startLocalPostgres } from '../index/postgres/localPostgres.ts';
@@ -26,8 +27,9 @@ const options = new Command('eval')
     'vectra',
   )
   .option('--first-pass-only', 'answer as from an index without word-piece vectors: first pass only, decided by the models fitted without word pieces')
+  .option('--dump <file>', "write each question's outcome, evidence and decision scores to <file> (JSON lines), for analysis")
   .parse()
-  .opts<{ limit?: number; misses?: boolean; store: string; firstPassOnly?: boolean }>();
+  .opts<{ limit?: number; misses?: boolean; store: string; firstPassOnly?: boolean; dump?: string }>();
 if (!['vectra', 'postgres', 'graph'].includes(options.store)) throw new Error(`--store must be vectra, postgres or graph, not ${options.store}`);
 
 interface Row extends SetResult {
@@ -96,6 +98,10 @@ for (const [label, index, questions] of [
 }
 await embedder.dispose();
 for (const close of closers) await close();
+if (options.dump !== undefined) {
+  await writeFile(options.dump, rows.flatMap((row) => row.records.map((record) => `${JSON.stringify({ set: row.label, ...record })}\n`)).join(''));
+  stderrLog(`Wrote ${rows.reduce((sum, row) => sum + row.records.length, 0)} questions' outcomes to ${options.dump}.`);
+}
 await local?.stop();
 
 const cell = (part: number, whole: number) => percent(part, whole).padStart(6);

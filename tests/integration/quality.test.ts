@@ -103,5 +103,13 @@ describe('answer quality does not regress', () => {
     expect(result.misses.filter((miss) => miss.startsWith('declined'))).toEqual([]);
     // Decided by the models fitted for that evidence, the off-topic seed questions are still declined.
     expect(result.outcomes.decline).toBeGreaterThan(0);
+    // What `npm run eval -- --dump` writes: one record a question, agreeing with the tallies and with its own scores.
+    expect(result.records.map((record) => record.id)).toEqual(set.questions.map((q) => q.id));
+    expect(result.records.filter((record) => record.decision === 'decline').length).toBe(result.outcomes.decline);
+    expect(result.records.filter((record) => record.hit1).length).toBe(result.hits.docent[0]);
+    for (const { decision, scores } of result.records) {
+      expect(decision === 'decline').toBe(scores!.related < scores!.relatedLine);
+      if (decision !== 'decline') expect(decision === 'high').toBe(scores!.answers >= scores!.answersLine);
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decide, evidenceOf, probability, WORD_PIECE_EVIDENCE, type DecisionModels, type LogisticModel } from '../../src/answer/decide.ts';
+import { decide, decisionScores, evidenceOf, probability, WORD_PIECE_EVIDENCE, type DecisionModels, type LogisticModel } from '../../src/answer/decide.ts';
 import { fittedModels } from '../../src/fitted/fitted.ts';
 import type { Features, RankedSentence, SearchResult } from '../../src/retrieval/search.ts';
 
@@ -105,6 +105,8 @@ describe('probability and decide', () => {
     const firstPassOnly = evidence(0.6, 0.6);
     expect(decide({ ...firstPassOnly, tokens: 0.7, weakestToken: 0.4 }, fitted)).toEqual({ kind: 'answer', confidence: 'high' });
     expect(decide(firstPassOnly, fitted)).toEqual({ kind: 'answer', confidence: 'low' });
+    expect(decisionScores(firstPassOnly, fitted).answersLine).toBe(0.99);
+    expect(decisionScores({ ...firstPassOnly, tokens: 0.7, weakestToken: 0.4 }, fitted).answersLine).toBe(0.5);
   });
 
   it('ships fitted models in which more similarity and more keyword evidence never lower confidence', () => {
