@@ -1,4 +1,4 @@
-import type { SourceDocument, SourceProblem } from '../sources/types.ts';
+import type { SourceDocument, SourceMetadata, SourceProblem } from '../sources/types.ts';
 
 /** 3: one shard per source, sentences carrying their context vector; 4: and their word-piece vectors. */
 export const MANIFEST_VERSION = 4;
@@ -12,18 +12,7 @@ export interface IndexSettings {
   readonly overlapSentences: number;
 }
 
-export interface IndexedSource {
-  readonly id: string;
-  readonly path: string;
-  readonly title: string;
-  readonly date?: string;
-  readonly outlet?: string;
-  readonly url?: string;
-  /** For a converted web page, PDF or Word file: that file (`path` is the Markdown Docent stored for it). */
-  readonly original?: string;
-  /** For a converted PDF: where each page starts in the stored text. */
-  readonly pageStarts?: readonly number[];
-  readonly hash: string;
+export interface IndexedSource extends SourceMetadata {
   readonly chunks: number;
   readonly sentences: number;
   /** When this version of the source was embedded (kept across re-indexes that leave it unchanged). */
