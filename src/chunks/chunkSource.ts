@@ -2,7 +2,7 @@ import { paragraphSpans, sentenceSpans } from './sentences.ts';
 import type { Chunk, ChunkOptions, ChunkedSource, Span } from './types.ts';
 
 /** Bump when chunk boundaries would come out differently, so indexes built before are rebuilt. */
-export const CHUNKER_VERSION = 6;
+export const CHUNKER_VERSION = 7;
 
 /** BERT-style tokenizers add [CLS] and [SEP] around every input. */
 const SPECIAL_TOKENS = 2;

@@ -37,6 +37,19 @@ const segmenter = new Intl.Segmenter('en', { granularity: 'sentence' });
  */
 const ABBREVIATION_AT_END = /(?<![\p{L}\p{N}.])(?:(?:\p{Lu}\.){2,}|(?:Mr|Mrs|Ms|Dr|Prof|Sen|Rep|Gov|Gen|Lt|Col|Capt|Sgt)\.)\s*$/u;
 
+/**
+ * ICU also ends a sentence at a middle initial: "President John F. | Kennedy", "economist E. | F. |
+ * Schumacher". A capital and a period is read as an initial when a name or another initial comes
+ * just before it, or another initial comes next; "vitamin A.", "33° S." and "World War I." still
+ * end their sentences (a name before a letter, "Plan B.", joins one sentence too many).
+ */
+const INITIAL_AFTER_NAME = /(?:^|[\s("“])(?:\p{Lu}[\p{Ll}'’-]+|\p{Lu}\.)\s+(?![IVX]\.)\p{Lu}\.\s*$/u;
+const INITIAL_AT_END = /(?:^|[\s("“])\p{Lu}\.\s*$/u;
+const INITIAL_AT_START = /^\p{Lu}\.\s/u;
+
+/** Whether ICU's sentence end after `before` falls inside a name written with initials, `next` being the segment after. */
+const endsAtInitial = (before: string, next: string) => INITIAL_AFTER_NAME.test(before) || (INITIAL_AT_END.test(before) && INITIAL_AT_START.test(next));
+
 /** ICU also ends a sentence at the "!" of a chat mention written out, `<@!123…>`: never a sentence end. */
 const MENTION_START_AT_END = /<@!\s*$/;
 
@@ -117,10 +130,15 @@ export function sentenceSpans(text: string, paragraph: Span): Span[] {
   for (const block of blockSpans(text, paragraph).flatMap((span) => unitSpans(text, span))) {
     const unwrapped = text.slice(block.start, block.end).replace(/[\r\n]/g, ' ');
     let pending: number | undefined;
-    for (const segment of segmenter.segment(unwrapped)) {
+    const segments = [...segmenter.segment(unwrapped)];
+    for (const [i, segment] of segments.entries()) {
       const start = pending ?? block.start + segment.index;
       const end = block.start + segment.index + segment.segment.length;
-      if (end < block.end && (ABBREVIATION_AT_END.test(segment.segment) || MENTION_START_AT_END.test(segment.segment))) {
+      const joinsNext =
+        ABBREVIATION_AT_END.test(segment.segment) ||
+        MENTION_START_AT_END.test(segment.segment) ||
+        endsAtInitial(unwrapped.slice(0, end - block.start), segments[i + 1]?.segment ?? '');
+      if (end < block.end && joinsNext) {
         pending = start;
         continue;
       }

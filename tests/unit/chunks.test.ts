@@ -147,6 +147,27 @@ describe('sentenceSpans', () => {
     ]);
   });
 
+  it('keeps a name written with initials in one sentence', () => {
+    expect(sentencesOf('President John F. Kennedy was shot in Dallas. Then it rained.')).toEqual([
+      'President John F. Kennedy was shot in Dallas.',
+      'Then it rained.',
+    ]);
+    expect(sentencesOf('"Appropriate technology" was described by economist E. F. Schumacher in Small is Beautiful. It spread.')).toEqual([
+      '"Appropriate technology" was described by economist E. F. Schumacher in Small is Beautiful.',
+      'It spread.',
+    ]);
+    expect(sentencesOf('Starting in the 1890s J. P. Morgan began financing. Banks grew.')).toEqual([
+      'Starting in the 1890s J. P. Morgan began financing.',
+      'Banks grew.',
+    ]);
+  });
+
+  it('still ends a sentence at a lone capital that is not an initial', () => {
+    expect(sentencesOf('Carrots are rich in vitamin A. Another one is liver.')).toEqual(['Carrots are rich in vitamin A.', 'Another one is liver.']);
+    expect(sentencesOf('The fighting ended with World War I. The peace was short.')).toEqual(['The fighting ended with World War I.', 'The peace was short.']);
+    expect(sentencesOf('The ridge breaks at 33° S. Near the tip lies another.')).toEqual(['The ridge breaks at 33° S.', 'Near the tip lies another.']);
+  });
+
   it('still splits after titles and initialisms mid-text only when they are not abbreviations', () => {
     expect(sentencesOf('Dr. Smith met Mr. Jones. They talked.')).toEqual(['Dr. Smith met Mr. Jones.', 'They talked.']);
     expect(sentencesOf('It happened in the U.S.')).toEqual(['It happened in the U.S.']);
