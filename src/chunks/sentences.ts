@@ -121,6 +121,25 @@ function unitSpans(text: string, block: Span): Span[] {
 }
 
 /**
+ * ICU's sentence segments of `text`, each with the text of the segments before and after it (a name
+ * before an initial is at most one segment back). Streamed, one segment ahead: V8 gives every
+ * segment object a copy of the whole input, so holding them all would take memory quadratic in a
+ * long paragraph.
+ */
+function* segmentsOf(text: string): Generator<{ index: number; text: string; previous: string; next: string }> {
+  let previous = '';
+  let held: { index: number; text: string } | undefined;
+  for (const { index, segment } of segmenter.segment(text)) {
+    if (held) {
+      yield { ...held, previous, next: segment };
+      previous = held.text;
+    }
+    held = { index, text: segment };
+  }
+  if (held) yield { ...held, previous, next: '' };
+}
+
+/**
  * Sentences of one paragraph, as exact spans of `text`.
  * In hard-wrapped text a line break is wrapping, not a sentence end, so it is read as a space;
  * replacing one character by one keeps every offset valid.
@@ -130,14 +149,11 @@ export function sentenceSpans(text: string, paragraph: Span): Span[] {
   for (const block of blockSpans(text, paragraph).flatMap((span) => unitSpans(text, span))) {
     const unwrapped = text.slice(block.start, block.end).replace(/[\r\n]/g, ' ');
     let pending: number | undefined;
-    const segments = [...segmenter.segment(unwrapped)];
-    for (const [i, segment] of segments.entries()) {
+    for (const segment of segmentsOf(unwrapped)) {
       const start = pending ?? block.start + segment.index;
-      const end = block.start + segment.index + segment.segment.length;
+      const end = block.start + segment.index + segment.text.length;
       const joinsNext =
-        ABBREVIATION_AT_END.test(segment.segment) ||
-        MENTION_START_AT_END.test(segment.segment) ||
-        endsAtInitial(unwrapped.slice(0, end - block.start), segments[i + 1]?.segment ?? '');
+        ABBREVIATION_AT_END.test(segment.text) || MENTION_START_AT_END.test(segment.text) || endsAtInitial(segment.previous + segment.text, segment.next);
       if (end < block.end && joinsNext) {
         pending = start;
         continue;
