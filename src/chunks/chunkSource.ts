@@ -21,7 +21,8 @@ export function chunkSource(sourceId: string, original: string, bodyStart: numbe
   const budget = options.maxTokens - SPECIAL_TOKENS;
   for (const paragraph of paragraphSpans(text, bodyStart)) {
     const first = sentences.length;
-    sentences.push(...sentenceSpans(text, paragraph));
+    // One at a time: spreading a paragraph of 100,000 sentences into push overflows the call stack.
+    for (const sentence of sentenceSpans(text, paragraph)) sentences.push(sentence);
     // Word pieces never span whitespace, so a run of sentences costs the sum of its sentences.
     const costs = sentences.slice(first).map((s) => options.countTokens(text.slice(s.start, s.end)) - SPECIAL_TOKENS);
     let start = first;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { chunkSource } from '../../src/chunks/chunkSource.ts';
-import { paragraphSpans, sentenceSpans } from '../../src/chunks/sentences.ts';
+import { icuSentences, paragraphSpans, sentenceSpans } from '../../src/chunks/sentences.ts';
 import type { ChunkedSource, Span } from '../../src/chunks/types.ts';
 import { parseSource } from '../../src/sources/parseSource.ts';
 
@@ -174,6 +174,24 @@ describe('sentenceSpans', () => {
   });
 });
 
+describe('icuSentences', () => {
+  const whole = (text: string) => Array.from(new Intl.Segmenter('en', { granularity: 'sentence' }).segment(text), ({ index, segment }) => ({ index, segment }));
+
+  it('segments a window at a time exactly as ICU segments the whole text', () => {
+    // "c. 1220 m" is one sentence only because of the "m" after the number: a window ending inside the number must not split it.
+    const article = readFileSync(new URL('../../sources/us-russia-istanbul-talks-april-2025.md', import.meta.url), 'utf8');
+    const text = `On the west side it flowed down to c. 1220 m asl. The massifs rise. ${'word '.repeat(60)}ends here. "Is it?" she asked. Yes. ${article}`;
+    for (const window of [...Array.from({ length: 60 }, (_, k) => 8 + k), 4096]) expect(Array.from(icuSentences(text, window))).toEqual(whole(text));
+  });
+
+  it('reads past a bounded number of segments per window in a long paragraph', () => {
+    const text = 'The vitamin is called A. It helps a lot. '.repeat(2000);
+    const segments = Array.from(icuSentences(text, 64));
+    expect(segments).toEqual(whole(text));
+    expect(segments).toHaveLength(4000);
+  });
+});
+
 describe('chunkSource', () => {
   const frontMatter = '---\ntitle: Chunk test. With a sentence-like title.\ndate: 2025-01-01\n---\n';
   const body = [
@@ -238,6 +256,13 @@ describe('chunkSource', () => {
     const result = chunkSource('doc.md', para, 0, { maxTokens: 10, overlapSentences: 1, countTokens });
     checkInvariants(para, 0, result, 10, 1);
     expect(slices(para, result.chunks)).toEqual(['Short one.', long, 'Short two.']);
+  });
+
+  it('chunks a text of 150,000 sentences and no blank line (one paragraph)', () => {
+    const text = 'It rains. '.repeat(150_000);
+    const result = chunkSource('log.txt', text, 0, { maxTokens: 64, overlapSentences: 0, countTokens });
+    expect(result.sentences).toHaveLength(150_000);
+    expect(result.sentences.at(-1)).toEqual({ start: text.length - 10, end: text.length - 1 });
   });
 
   it('keeps exact offsets in CRLF text with wrapped lines', () => {
