@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { ThreadRequests } from './threadRequests.ts';
 import type { TagReply, TagRequest } from './tagWorker.ts';
 
 /** Tags sentences with the entities they mention (`answerTypes.entityMentions`), one string per text. */
@@ -14,50 +15,23 @@ export interface EntityTagger {
  * re-indexed the 48 eval articles (stalls of 50 to 135 ms) found tagging the largest of its work.
  * The thread starts on first use and holds the process open only while a request waits.
  */
-type Pending = Map<number, { resolve: (entities: string[]) => void; reject: (error: Error) => void }>;
-
 export function entityTaggerThread(): EntityTagger {
-  let thread: { worker: Worker; pending: Pending } | undefined;
-  let nextId = 0;
-
-  function start(): { worker: Worker; pending: Pending } {
-    // A plain-JavaScript entry registers tsx in the new thread before loading the TypeScript worker.
-    const worker = new Worker(new URL('./tagWorker.mjs', import.meta.url));
-    const pending: Pending = new Map();
-    const failAll = (error: Error) => {
-      for (const job of pending.values()) job.reject(error);
-      pending.clear();
-      if (thread?.worker === worker) thread = undefined;
-    };
-    worker.on('message', (reply: TagReply) => {
-      const job = pending.get(reply.id);
-      if (job === undefined) return;
-      pending.delete(reply.id);
-      if (pending.size === 0) worker.unref();
-      if ('error' in reply) job.reject(new Error(`Tagging entities failed: ${reply.error}`));
-      else job.resolve(reply.entities);
-    });
-    worker.on('error', failAll);
-    worker.on('exit', () => failAll(new Error('The entity-tagging thread stopped')));
-    return { worker, pending };
-  }
-
+  let requests: ThreadRequests<TagReply> | undefined;
   return {
-    tag(texts) {
-      if (texts.length === 0) return Promise.resolve([]);
-      thread ??= start();
-      const { worker, pending } = thread;
-      const id = nextId++;
-      return new Promise((resolve, reject) => {
-        pending.set(id, { resolve, reject });
-        worker.ref();
-        worker.postMessage({ id, texts } satisfies TagRequest);
-      });
+    async tag(texts) {
+      if (texts.length === 0) return [];
+      if (requests === undefined || requests.stopped) {
+        // A plain-JavaScript entry registers tsx in the new thread before loading the TypeScript worker.
+        requests = new ThreadRequests(new Worker(new URL('./tagWorker.mjs', import.meta.url)), 'The entity-tagging thread');
+      }
+      const reply = await requests.ask((id) => ({ id, texts }) satisfies TagRequest);
+      if ('error' in reply) throw new Error(`Tagging entities failed: ${reply.error}`);
+      return reply.entities;
     },
     async close() {
-      const stopping = thread;
-      thread = undefined;
-      await stopping?.worker.terminate();
+      const stopping = requests;
+      requests = undefined;
+      await stopping?.close();
     },
   };
 }

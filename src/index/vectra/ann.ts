@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Index, MetricKind, ScalarKind } from 'usearch';
 import { z } from 'zod';
 import { readPreparedShard } from './shards.ts';
+import { ThreadRequests } from '../threadRequests.ts';
 
 /**
  * The first stage of a large Vectra index: an HNSW graph ([USearch](https://github.com/unum-cloud/usearch))
@@ -255,35 +256,17 @@ export class AnnReader {
   /** The shards' first keys, ascending, and the shard each belongs to: a key's shard is found by bisection. */
   private readonly firsts: number[];
   private readonly names: string[];
-  private readonly waiting = new Map<number, { resolve(keys: Float64Array): void; reject(error: Error): void }>();
-  private nextId = 0;
+  private readonly requests: ThreadRequests<AnnReply>;
   private closing = false;
-  /** Set when the thread has stopped: later searches fail at once instead of waiting for ever. */
-  private stoppedBy: Error | undefined;
 
   private constructor(
-    private readonly thread: Worker,
+    thread: Worker,
     private readonly keys: AnnKeys,
   ) {
     const runs = Object.entries(keys.shards).sort((a, b) => a[1].first - b[1].first);
     this.firsts = runs.map(([, shard]) => shard.first);
     this.names = runs.map(([name]) => name);
-    thread.on('message', (reply: AnnReply) => {
-      const waiter = this.waiting.get(reply.id);
-      if (waiter === undefined) return;
-      this.waiting.delete(reply.id);
-      if ('failed' in reply) waiter.reject(new Error(`The graph search failed: ${reply.failed}`));
-      else waiter.resolve(reply.keys);
-      this.settled();
-    });
-    const stopped = (error: Error) => {
-      this.stoppedBy ??= error;
-      for (const waiter of this.waiting.values()) waiter.reject(error);
-      this.waiting.clear();
-    };
-    thread.on('error', stopped);
-    thread.on('exit', (code) => stopped(new Error(`The graph search thread stopped (code ${code}).`)));
-    thread.unref();
+    this.requests = new ThreadRequests(thread, 'The graph search thread');
   }
 
   /** The graph in `folder`, or undefined when it has none that can be used. */
@@ -311,13 +294,9 @@ export class AnnReader {
   /** The `k` sentences closest to `query`, as (shard name, sentence in shard). */
   async nearest(query: Float32Array, k: number): Promise<{ shard: string; sentence: number }[]> {
     if (this.closing) throw new Error('The graph was closed.');
-    if (this.stoppedBy) throw this.stoppedBy;
-    const id = this.nextId++;
-    const keys = await new Promise<Float64Array>((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      this.thread.ref();
-      this.thread.postMessage({ id, query, k } satisfies AnnQuery);
-    });
+    const reply = await this.requests.ask((id) => ({ id, query, k }) satisfies AnnQuery);
+    if ('failed' in reply) throw new Error(`The graph search failed: ${reply.failed}`);
+    const { keys } = reply;
     const found: { shard: string; sentence: number }[] = [];
     for (const value of keys) {
       let low = 0;
@@ -338,12 +317,6 @@ export class AnnReader {
   /** Ends the thread once the searches already asked have their answers. */
   async close(): Promise<void> {
     this.closing = true;
-    if (this.waiting.size === 0) await this.thread.terminate();
-  }
-
-  private settled(): void {
-    if (this.waiting.size > 0) return;
-    if (this.closing) void this.thread.terminate();
-    else this.thread.unref();
+    await this.requests.closeWhenIdle();
   }
 }

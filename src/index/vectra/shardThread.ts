@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { type ChunkRecord, type SentenceRecord, type SourceItems, TURN_MS, turnsOf } from '../store.ts';
+import { ThreadRequests } from '../threadRequests.ts';
 import { concatenated } from '../vectorMath.ts';
 import { syncTree } from './generations.ts';
 import { writeShard } from './shards.ts';
@@ -77,50 +78,22 @@ export function unpackItems(packed: PackedItems): SourceItems {
  * a write waits.
  */
 export class ShardThread {
-  private thread: Worker | undefined;
-  private readonly waiting = new Map<number, { resolve(): void; reject(error: Error): void }>();
-  private nextId = 0;
+  private requests: ThreadRequests<ShardReply> | undefined;
 
   async write(folder: string, items: SourceItems): Promise<void> {
     const packed = await packItems(items);
-    const thread = this.started();
-    const id = this.nextId++;
-    return new Promise<void>((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      thread.ref();
-      thread.postMessage({ id, folder, items: packed } satisfies ShardRequest, [packed.values.buffer, packed.lengths.buffer]);
-    });
+    if (this.requests === undefined || this.requests.stopped) {
+      // A plain-JavaScript entry registers tsx in the new thread before loading the TypeScript worker.
+      this.requests = new ThreadRequests(new Worker(new URL('./shardWorker.mjs', import.meta.url)), 'The shard-writing thread');
+    }
+    const reply = await this.requests.ask((id) => ({ id, folder, items: packed }) satisfies ShardRequest, [packed.values.buffer, packed.lengths.buffer]);
+    if ('failed' in reply) throw Object.assign(new Error(reply.failed), { code: reply.code });
   }
 
   /** Ends the thread; writes still waiting fail. */
   async close(): Promise<void> {
-    const thread = this.thread;
-    this.thread = undefined;
-    await thread?.terminate();
-  }
-
-  private started(): Worker {
-    if (this.thread) return this.thread;
-    // A plain-JavaScript entry registers tsx in the new thread before loading the TypeScript worker.
-    const thread = new Worker(new URL('./shardWorker.mjs', import.meta.url));
-    // Ref'd only while a write waits: a thread left idle (its writer failed before asking, say) never keeps the process from exiting.
-    thread.unref();
-    thread.on('message', (reply: ShardReply) => {
-      const waiter = this.waiting.get(reply.id);
-      if (waiter === undefined) return;
-      this.waiting.delete(reply.id);
-      if ('failed' in reply) waiter.reject(Object.assign(new Error(reply.failed), { code: reply.code }));
-      else waiter.resolve();
-      if (this.waiting.size === 0) thread.unref();
-    });
-    const stopped = (error: Error) => {
-      if (this.thread === thread) this.thread = undefined;
-      for (const waiter of this.waiting.values()) waiter.reject(error);
-      this.waiting.clear();
-    };
-    thread.on('error', stopped);
-    thread.on('exit', (code) => stopped(new Error(`The shard-writing thread stopped (code ${code}).`)));
-    this.thread = thread;
-    return thread;
+    const requests = this.requests;
+    this.requests = undefined;
+    await requests?.close();
   }
 }

@@ -1,0 +1,65 @@
+import type { Transferable, Worker } from 'node:worker_threads';
+
+/**
+ * Requests to a worker thread, each answered by one reply carrying the request's id. The thread
+ * keeps the process alive only while a request waits: one left idle (its user failed before
+ * asking, say) never keeps the process from exiting. When the thread stops, every request waiting
+ * fails, and so does every later one.
+ */
+export class ThreadRequests<Reply extends { readonly id: number }> {
+  private readonly waiting = new Map<number, { resolve(reply: Reply): void; reject(error: Error): void }>();
+  private nextId = 0;
+  private stoppedBy: Error | undefined;
+  private whenIdle: (() => void) | undefined;
+
+  /** `name` says in an error which thread stopped ("The shard-writing thread"). */
+  constructor(
+    readonly thread: Worker,
+    name: string,
+  ) {
+    thread.unref();
+    thread.on('message', (reply: Reply) => {
+      const waiter = this.waiting.get(reply.id);
+      if (waiter === undefined) return;
+      this.waiting.delete(reply.id);
+      waiter.resolve(reply);
+      if (this.waiting.size > 0) return;
+      thread.unref();
+      this.whenIdle?.();
+    });
+    const stopped = (error: Error) => {
+      this.stoppedBy ??= error;
+      for (const waiter of this.waiting.values()) waiter.reject(error);
+      this.waiting.clear();
+    };
+    thread.on('error', stopped);
+    thread.on('exit', (code) => stopped(new Error(`${name} stopped (code ${code}).`)));
+  }
+
+  /** Whether the thread has stopped: a user that can start another should. */
+  get stopped(): boolean {
+    return this.stoppedBy !== undefined;
+  }
+
+  /** Sends the request `build` makes of a fresh id (handing over `transfer`), and waits for its reply. */
+  ask(build: (id: number) => object, transfer: readonly Transferable[] = []): Promise<Reply> {
+    if (this.stoppedBy) return Promise.reject(this.stoppedBy);
+    const id = this.nextId++;
+    return new Promise<Reply>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.thread.ref();
+      this.thread.postMessage(build(id), [...transfer]);
+    });
+  }
+
+  /** Ends the thread now; requests still waiting fail. */
+  async close(): Promise<void> {
+    await this.thread.terminate();
+  }
+
+  /** Ends the thread once the requests already sent have their replies. */
+  async closeWhenIdle(): Promise<void> {
+    if (this.waiting.size === 0) await this.thread.terminate();
+    else this.whenIdle = () => void this.thread.terminate();
+  }
+}

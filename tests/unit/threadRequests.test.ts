@@ -1,0 +1,46 @@
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { ThreadRequests } from '../../src/index/threadRequests.ts';
+
+/** A thread that answers `{ id, wait, value }` with `{ id, doubled }` after `wait` ms, and exits when sent `{ exit: true }`. */
+const doubler = () =>
+  new Worker(
+    `const { parentPort } = require('node:worker_threads');
+     parentPort.on('message', (m) => m.exit ? process.exit(3) : setTimeout(() => parentPort.postMessage({ id: m.id, doubled: m.value * 2 }), m.wait));`,
+    { eval: true },
+  );
+
+type Doubled = { readonly id: number; readonly doubled: number };
+
+describe('ThreadRequests', () => {
+  it('gives each request its own reply, whatever order the replies come in', async () => {
+    const requests = new ThreadRequests<Doubled>(doubler(), 'The doubling thread');
+    try {
+      const slow = requests.ask((id) => ({ id, wait: 50, value: 1 }));
+      const fast = requests.ask((id) => ({ id, wait: 0, value: 2 }));
+      expect((await fast).doubled).toBe(4);
+      expect((await slow).doubled).toBe(2);
+    } finally {
+      await requests.close();
+    }
+  });
+
+  it('fails the requests waiting and every later one when the thread stops, naming the thread', async () => {
+    const requests = new ThreadRequests<Doubled>(doubler(), 'The doubling thread');
+    const waiting = requests.ask((id) => ({ id, wait: 10_000, value: 1 }));
+    void requests.ask(() => ({ exit: true })).catch(() => undefined);
+    await expect(waiting).rejects.toThrow('The doubling thread stopped (code 3).');
+    expect(requests.stopped).toBe(true);
+    await expect(requests.ask((id) => ({ id, wait: 0, value: 1 }))).rejects.toThrow('The doubling thread stopped (code 3).');
+  });
+
+  it('ends the thread only once the requests already sent have their replies, when asked to close when idle', async () => {
+    const requests = new ThreadRequests<Doubled>(doubler(), 'The doubling thread');
+    const reply = requests.ask((id) => ({ id, wait: 30, value: 5 }));
+    const exited = new Promise((resolve) => requests.thread.once('exit', resolve));
+    await requests.closeWhenIdle();
+    expect((await reply).doubled).toBe(10);
+    await exited;
+    expect(requests.stopped).toBe(true);
+  });
+});
