@@ -61,6 +61,21 @@ function copyInto(target: VectorMatrix, source: VectorMatrix, firstRow: number):
   target.scales.set(source.scales, firstRow);
 }
 
+interface FirstRows {
+  readonly sentences: Int32Array;
+  readonly chunks: Int32Array;
+}
+
+/** The row each source's first sentence and first chunk take, sources in manifest order, then the totals. */
+function firstRowsOf(manifest: Manifest): FirstRows {
+  const rows = { sentences: new Int32Array(manifest.sources.length + 1), chunks: new Int32Array(manifest.sources.length + 1) };
+  manifest.sources.forEach((source, i) => {
+    rows.sentences[i + 1] = rows.sentences[i]! + source.sentences;
+    rows.chunks[i + 1] = rows.chunks[i]! + source.chunks;
+  });
+  return rows;
+}
+
 /**
  * Assembles a MemoryIndex one shard at a time into matrices sized from the manifest, so loading
  * never stops for long (the caller yields between shards) and never holds two copies.
@@ -69,8 +84,6 @@ export class MemoryIndexBuilder {
   private sentenceCount = 0;
   private chunkCount = 0;
   private readonly firstSentence = new Map<string, { first: number; count: number }>();
-  /** Per source of the manifest, the row its first sentence and first chunk take. */
-  private readonly firstRows: { readonly sentences: Int32Array; readonly chunks: Int32Array };
 
   /**
    * A builder with room for every record `manifest` lists, each large piece made in a turn of its
@@ -83,8 +96,9 @@ export class MemoryIndexBuilder {
    */
   static async create(manifest: Manifest, int8: boolean, terms?: Map<string, number>): Promise<MemoryIndexBuilder> {
     const { dimensions } = manifest.settings;
-    const sentences = manifest.sources.reduce((sum, source) => sum + source.sentences, 0);
-    const chunks = manifest.sources.reduce((sum, source) => sum + source.chunks, 0);
+    const firstRows = firstRowsOf(manifest);
+    const sentences = firstRows.sentences[manifest.sources.length]!;
+    const chunks = firstRows.chunks[manifest.sources.length]!;
     const inTurn = async <T>(make: () => T): Promise<T> => {
       const made = make();
       await yieldToEventLoop();
@@ -101,25 +115,17 @@ export class MemoryIndexBuilder {
       termCounts: terms ?? new Map(),
       tokens: new Map(),
     };
-    return new MemoryIndexBuilder(manifest, parts, terms);
+    return new MemoryIndexBuilder(manifest, parts, firstRows, terms);
   }
 
   private constructor(
     private readonly manifest: Manifest,
     private readonly parts: IndexParts,
+    /** Per source of the manifest, the row its first sentence and first chunk take; one more entry holds the totals. */
+    private readonly firstRows: FirstRows,
     /** The generation's summed keyword counts (the index takes the map over), when it keeps them; otherwise each shard's are added up. */
     private readonly terms?: Map<string, number>,
-  ) {
-    this.firstRows = { sentences: new Int32Array(manifest.sources.length), chunks: new Int32Array(manifest.sources.length) };
-    let sentences = 0;
-    let chunks = 0;
-    manifest.sources.forEach((source, i) => {
-      this.firstRows.sentences[i] = sentences;
-      this.firstRows.chunks[i] = chunks;
-      sentences += source.sentences;
-      chunks += source.chunks;
-    });
-  }
+  ) {}
 
   /**
    * Where the shard of the manifest's `source`th source goes in this index's int8 matrices, for it
