@@ -40,13 +40,32 @@ export function entityMentions(text: string): string {
   return [...mentions].join(MENTION_SEPARATOR);
 }
 
+/** "what X" or "which X", X one of `nouns` or its plural: a question naming the kind of thing it asks for. */
+function whatKind(nouns: readonly string[]): string {
+  const forms = nouns.map((noun) => (/[^aeiou]y$/.test(noun) ? `${noun.slice(0, -1)}(?:y|ies)` : `${noun}s?`));
+  return `(?:what|which) (?:${forms.join('|')})`;
+}
+
+// People ask "which company", "what county", "at what age" as often as "who", "where", "how old".
+const ASKS_WHO = new RegExp(
+  ` (?:who|whom|whose|${whatKind(['person', 'president', 'king', 'queen', 'leader', 'author', 'writer', 'founder', 'actor', 'actress', 'singer', 'player', 'company', 'organization', 'organisation', 'agency', 'university', 'team', 'band', 'party', 'club', 'firm'])}) `,
+);
+const ASKS_WHEN = new RegExp(` (?:when|${whatKind(['year', 'date', 'day', 'month', 'century', 'decade', 'time', 'era'])}) `);
+/** "What age-related condition" asks for no number. */
+const ASKS_HOW_MUCH = new RegExp(
+  ` (?:how (?:many|much|long|old|tall|big|far|large|high|deep|often|fast|heavy)|${whatKind(['percentage', 'percent', 'number', 'amount'])}|(?:what|which) age(?! related)) `,
+);
+const ASKS_WHERE = new RegExp(
+  ` (?:where|${whatKind(['country', 'city', 'state', 'place', 'town', 'region', 'county', 'province', 'continent', 'island', 'river', 'district', 'village', 'nation', 'location'])}) `,
+);
+
 /** The entity kinds that would answer the question, from its wording; empty when it asks for none. */
 export function askedKinds(question: string): EntityKind[] {
   const q = ` ${normalise(question)} `;
-  if (/ (who|whom|whose) /.test(q)) return ['P', 'O'];
-  if (/ (when|(what|which) (year|date|day|month|century|decade|time)) /.test(q)) return ['D'];
-  if (/ how (many|much|long|old|tall|big|far|large|high|deep|often|fast|heavy) | (what|which) (percentage|percent|number|amount) /.test(q)) return ['N', 'D'];
-  if (/ (where|(what|which) (country|city|state|place|town|region)) /.test(q)) return ['L'];
+  if (ASKS_WHO.test(q)) return ['P', 'O'];
+  if (ASKS_WHEN.test(q)) return ['D'];
+  if (ASKS_HOW_MUCH.test(q)) return ['N', 'D'];
+  if (ASKS_WHERE.test(q)) return ['L'];
   return [];
 }
 

@@ -10,10 +10,22 @@ describe('askedKinds', () => {
     expect(askedKinds('where is the brisket from')).toEqual(['L']);
   });
 
+  it('reads it from the kind of thing a "what" or "which" question names', () => {
+    expect(askedKinds('Which company runs the trains on this line?')).toEqual(['P', 'O']);
+    expect(askedKinds('What president signed the act?')).toEqual(['P', 'O']);
+    expect(askedKinds('In what years did the war last?')).toEqual(['D']);
+    expect(askedKinds('At what age can children vote?')).toEqual(['N', 'D']);
+    expect(askedKinds('what county is jacksonville in')).toEqual(['L']);
+    expect(askedKinds('Which countries signed the treaty?')).toEqual(['L']);
+    expect(askedKinds('Which cities hosted the games?')).toEqual(['L']);
+  });
+
   it('asks for no kind when the question word does not name one', () => {
     expect(askedKinds('What is the Killenworth estate?')).toEqual([]);
     expect(askedKinds('Why can’t Russia pay its diplomats?')).toEqual([]);
     expect(askedKinds('Somewhere over the rainbow')).toEqual([]);
+    expect(askedKinds('What age-related condition is more common in women?')).toEqual([]);
+    expect(askedKinds('What companion did she travel with?')).toEqual([]);
   });
 });
 
