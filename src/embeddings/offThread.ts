@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { ThreadRequests } from '../index/threadRequests.ts';
 import type { WorkerReply, WorkerRequest } from './embedWorker.ts';
 import type { Embedder, EmbedderOptions } from './embedder.ts';
 
@@ -10,54 +11,45 @@ import type { Embedder, EmbedderOptions } from './embedder.ts';
  * needs at once and is cheap. The worker starts on first use and ends with `dispose`.
  */
 export function offThreadEmbedder(base: Embedder, options: EmbedderOptions): Embedder {
-  let worker: Promise<Worker> | undefined;
-  let nextId = 0;
-  const pending = new Map<
-    number,
-    { resolve: (result: Embedded) => void; reject: (error: Error) => void; onProgress?: (done: number, total: number) => void; total: number }
-  >();
+  let thread: Promise<ThreadRequests<JobReply>> | undefined;
 
-  function start(): Promise<Worker> {
+  /** The thread, once its copy of the model has loaded; started again if it stopped or failed to start. */
+  async function running(): Promise<ThreadRequests<JobReply>> {
+    const current = thread;
+    if (current !== undefined && (await usable(current))) return current;
+    // Callers that found the same thread unusable start one new thread between them.
+    if (thread === current) thread = start();
+    return thread!;
+  }
+
+  function start(): Promise<ThreadRequests<JobReply>> {
     // A plain-JavaScript entry registers tsx in the new thread before loading the TypeScript worker.
-    const thread = new Worker(new URL('./embedWorker.mjs', import.meta.url), { workerData: { ...options, onEvent: undefined } });
-    return new Promise((resolve, reject) => {
-      thread.on('message', (reply: WorkerReply) => {
-        if ('ready' in reply) {
-          thread.unref();
-          resolve(thread);
-        } else if ('failed' in reply) reject(new Error(`The indexing thread could not load the model: ${reply.failed}`));
-        else {
-          const job = pending.get(reply.id);
-          if (!job) return;
-          if ('progress' in reply) job.onProgress?.(reply.progress, job.total);
-          else {
-            pending.delete(reply.id);
-            if (pending.size === 0) thread.unref();
-            if ('error' in reply) job.reject(new Error(reply.error));
-            else job.resolve({ vectors: rows(reply.vectors, base.dimensions), tokens: pieces(reply.tokens, reply.tokenCounts, base.dimensions) });
-          }
-        }
+    const worker = new Worker(new URL('./embedWorker.mjs', import.meta.url), { workerData: { ...options, onEvent: undefined } });
+    return new Promise<ThreadRequests<JobReply>>((resolve, reject) => {
+      worker.once('message', (reply: WorkerReply) => {
+        if ('ready' in reply) resolve(new ThreadRequests(worker, 'The indexing thread'));
+        else if ('failed' in reply) reject(new Error(`The indexing thread could not load the model: ${reply.failed}`));
       });
-      thread.on('error', (error) => {
-        reject(error);
-        for (const job of pending.values()) job.reject(error);
-        pending.clear();
-        worker = undefined;
-      });
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`The indexing thread stopped (code ${code}) while loading the model.`)));
     });
   }
 
   const embedWithTokens: Embedder['embedWithTokens'] = async (texts, withTokens, onProgress) => {
     if (texts.length === 0) return { vectors: [], tokens: [] };
-    worker ??= start();
-    const thread = await worker;
-    const id = nextId++;
-    return new Promise((resolve, reject) => {
-      pending.set(id, { resolve, reject, onProgress, total: texts.length });
-      // A job in flight keeps the process alive, as embedding on this thread would.
-      thread.ref();
-      thread.postMessage({ id, texts, withTokens: [...withTokens] } satisfies WorkerRequest);
-    });
+    const requests = await running();
+    const reply = await requests.ask(
+      (id) => ({ id, texts, withTokens: [...withTokens] }) satisfies WorkerRequest,
+      [],
+      (interim) => {
+        if (!('progress' in interim)) return false;
+        onProgress?.(interim.progress, texts.length);
+        return true;
+      },
+    );
+    if ('error' in reply) throw new Error(reply.error);
+    if ('progress' in reply) throw new Error('The indexing thread ended a job with a progress report');
+    return { vectors: rows(reply.vectors, base.dimensions), tokens: pieces(reply.tokens, reply.tokenCounts, base.dimensions) };
   };
 
   return {
@@ -68,14 +60,22 @@ export function offThreadEmbedder(base: Embedder, options: EmbedderOptions): Emb
     embed: async (texts, onProgress) => (await embedWithTokens(texts, [], onProgress)).vectors,
     embedWithTokens,
     async dispose() {
-      const started = worker;
-      worker = undefined;
-      if (started) await (await started.catch(() => undefined))?.terminate();
+      const started = thread;
+      thread = undefined;
+      if (started) await (await started.catch(() => undefined))?.close();
     },
   };
 }
 
-type Embedded = Awaited<ReturnType<Embedder['embedWithTokens']>>;
+/** Whether a thread started earlier loaded its model and has not stopped since. */
+const usable = (started: Promise<ThreadRequests<JobReply>>): Promise<boolean> =>
+  started.then(
+    (requests) => !requests.stopped,
+    () => false,
+  );
+
+/** A reply to one job (the thread's other messages say whether its model loaded). */
+type JobReply = Extract<WorkerReply, { readonly id: number }>;
 
 /** Each text's word-piece vectors as views into the reply, or undefined where none were asked for. */
 function pieces(flat: Float32Array, counts: Int32Array, dimensions: number): (Float32Array | undefined)[] {

@@ -7,7 +7,7 @@ import type { Transferable, Worker } from 'node:worker_threads';
  * fails, and so does every later one.
  */
 export class ThreadRequests<Reply extends { readonly id: number }> {
-  private readonly waiting = new Map<number, { resolve(reply: Reply): void; reject(error: Error): void }>();
+  private readonly waiting = new Map<number, { resolve(reply: Reply): void; reject(error: Error): void; interim?: (reply: Reply) => boolean }>();
   private nextId = 0;
   private stoppedBy: Error | undefined;
   private whenIdle: (() => void) | undefined;
@@ -20,7 +20,7 @@ export class ThreadRequests<Reply extends { readonly id: number }> {
     thread.unref();
     thread.on('message', (reply: Reply) => {
       const waiter = this.waiting.get(reply.id);
-      if (waiter === undefined) return;
+      if (waiter === undefined || waiter.interim?.(reply)) return;
       this.waiting.delete(reply.id);
       waiter.resolve(reply);
       if (this.waiting.size > 0) return;
@@ -41,12 +41,15 @@ export class ThreadRequests<Reply extends { readonly id: number }> {
     return this.stoppedBy !== undefined;
   }
 
-  /** Sends the request `build` makes of a fresh id (handing over `transfer`), and waits for its reply. */
-  ask(build: (id: number) => object, transfer: readonly Transferable[] = []): Promise<Reply> {
+  /**
+   * Sends the request `build` makes of a fresh id (handing over `transfer`), and waits for its
+   * reply: the first for which `interim` (given each, to report progress, say) returns false.
+   */
+  ask(build: (id: number) => object, transfer: readonly Transferable[] = [], interim?: (reply: Reply) => boolean): Promise<Reply> {
     if (this.stoppedBy) return Promise.reject(this.stoppedBy);
     const id = this.nextId++;
     return new Promise<Reply>((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
+      this.waiting.set(id, { resolve, reject, interim });
       this.thread.ref();
       this.thread.postMessage(build(id), [...transfer]);
     });

@@ -35,6 +35,19 @@ it('embeds on a worker thread exactly as on this one, reporting progress, and st
   await again.dispose();
 });
 
+it('fails a job whose thread stops before it ends, and starts a fresh thread for the next', async () => {
+  const offThread = offThreadEmbedder(base, { modelId: base.modelId, cacheDir: MODEL_CACHE_DIR, batchSize: 8 });
+  try {
+    await offThread.embed(['the thread is up']);
+    const texts = Array.from({ length: 400 }, (_, i) => `Sentence ${i} of a long job.`);
+    const job = offThread.embed(texts, () => void offThread.dispose());
+    await expect(job).rejects.toThrow(/The indexing thread stopped/);
+    expect((await offThread.embed(['one more']))[0]).toHaveLength(base.dimensions);
+  } finally {
+    await offThread.dispose();
+  }
+});
+
 it('says so when the thread cannot load the model', async () => {
   const broken = offThreadEmbedder(base, { modelId: base.modelId, cacheDir: MODEL_CACHE_DIR, batchSize: 0 });
   await expect(broken.embed(['x'])).rejects.toThrow(/indexing thread could not load the model: batchSize must be a positive integer/);

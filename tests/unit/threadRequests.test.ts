@@ -2,15 +2,22 @@ import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { ThreadRequests } from '../../src/index/threadRequests.ts';
 
-/** A thread that answers `{ id, wait, value }` with `{ id, doubled }` after `wait` ms, and exits when sent `{ exit: true }`. */
+/**
+ * A thread that answers `{ id, wait, value }` with `{ id, doubled }` after `wait` ms, first reporting
+ * `{ id, step }` for each of `steps`, and exits when sent `{ exit: true }`.
+ */
 const doubler = () =>
   new Worker(
     `const { parentPort } = require('node:worker_threads');
-     parentPort.on('message', (m) => m.exit ? process.exit(3) : setTimeout(() => parentPort.postMessage({ id: m.id, doubled: m.value * 2 }), m.wait));`,
+     parentPort.on('message', (m) => {
+       if (m.exit) process.exit(3);
+       for (let step = 0; step < (m.steps ?? 0); step++) parentPort.postMessage({ id: m.id, step });
+       setTimeout(() => parentPort.postMessage({ id: m.id, doubled: m.value * 2 }), m.wait);
+     });`,
     { eval: true },
   );
 
-type Doubled = { readonly id: number; readonly doubled: number };
+type Doubled = { readonly id: number; readonly doubled: number; readonly step?: number };
 
 describe('ThreadRequests', () => {
   it('gives each request its own reply, whatever order the replies come in', async () => {
@@ -20,6 +27,22 @@ describe('ThreadRequests', () => {
       const fast = requests.ask((id) => ({ id, wait: 0, value: 2 }));
       expect((await fast).doubled).toBe(4);
       expect((await slow).doubled).toBe(2);
+    } finally {
+      await requests.close();
+    }
+  });
+
+  it('passes the replies a request calls interim to it, and settles it with the first that is not', async () => {
+    const requests = new ThreadRequests<Doubled>(doubler(), 'The doubling thread');
+    try {
+      const steps: number[] = [];
+      const reply = await requests.ask(
+        (id) => ({ id, wait: 0, value: 4, steps: 3 }),
+        [],
+        (interim) => interim.step !== undefined && steps.push(interim.step) > 0,
+      );
+      expect(steps).toEqual([0, 1, 2]);
+      expect(reply.doubled).toBe(8);
     } finally {
       await requests.close();
     }
