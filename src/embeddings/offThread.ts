@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { ThreadRequests } from '../index/threadRequests.ts';
-import type { WorkerReply, WorkerRequest } from './embedWorker.ts';
+import type { StopRequest, WorkerReply, WorkerRequest } from './embedWorker.ts';
 import type { Embedder, EmbedderOptions } from './embedder.ts';
 
 /**
@@ -62,10 +62,16 @@ export function offThreadEmbedder(base: Embedder, options: EmbedderOptions): Emb
     async dispose() {
       const started = thread;
       thread = undefined;
-      if (started) await (await started.catch(() => undefined))?.close();
+      await (await started?.catch(() => undefined))?.stop({ stop: true } satisfies StopRequest, STOP_GRACE_MS);
     },
   };
 }
+
+/**
+ * How long `dispose` lets the thread finish the batch in hand (a second or two) before ending it
+ * outright: the bot's shutdown must be over within its process manager's grace period.
+ */
+const STOP_GRACE_MS = 5_000;
 
 /** Whether a thread started earlier loaded its model and has not stopped since. */
 const usable = (started: Promise<ThreadRequests<JobReply>>): Promise<boolean> =>

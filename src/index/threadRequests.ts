@@ -10,6 +10,7 @@ export class ThreadRequests<Reply extends { readonly id: number }> {
   private readonly waiting = new Map<number, { resolve(reply: Reply): void; reject(error: Error): void; interim?: (reply: Reply) => boolean }>();
   private nextId = 0;
   private stoppedBy: Error | undefined;
+  private exited = false;
   private whenIdle: (() => void) | undefined;
 
   /** `name` says in an error which thread stopped ("The shard-writing thread"). */
@@ -33,7 +34,10 @@ export class ThreadRequests<Reply extends { readonly id: number }> {
       this.waiting.clear();
     };
     thread.on('error', stopped);
-    thread.on('exit', (code) => stopped(new Error(`${name} stopped (code ${code}).`)));
+    thread.on('exit', (code) => {
+      this.exited = true;
+      stopped(new Error(`${name} stopped (code ${code}).`));
+    });
   }
 
   /** Whether the thread has stopped: a user that can start another should. */
@@ -58,6 +62,20 @@ export class ThreadRequests<Reply extends { readonly id: number }> {
   /** Ends the thread now; requests still waiting fail. */
   async close(): Promise<void> {
     await this.thread.terminate();
+  }
+
+  /**
+   * Sends `message`, on which the thread is to end its work in hand where it safely can and exit,
+   * and waits for it to; ends it outright after `graceMs`. Ending a thread outright in the middle
+   * of a native call (onnxruntime's, say) can abort the whole process.
+   */
+  async stop(message: object, graceMs: number): Promise<void> {
+    if (this.exited) return;
+    const exited = new Promise<void>((resolve) => this.thread.once('exit', () => resolve()));
+    this.thread.postMessage(message);
+    const deadline = setTimeout(() => void this.thread.terminate(), graceMs);
+    await exited;
+    clearTimeout(deadline);
   }
 
   /** Ends the thread once the requests already sent have their replies. */

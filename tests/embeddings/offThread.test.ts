@@ -35,13 +35,21 @@ it('embeds on a worker thread exactly as on this one, reporting progress, and st
   await again.dispose();
 });
 
-it('fails a job whose thread stops before it ends, and starts a fresh thread for the next', async () => {
+it('disposed in the middle of a job, ends it at the next batch (the job fails, saying so) and stops; the next job starts a fresh thread', async () => {
   const offThread = offThreadEmbedder(base, { modelId: base.modelId, cacheDir: MODEL_CACHE_DIR, batchSize: 8 });
   try {
     await offThread.embed(['the thread is up']);
     const texts = Array.from({ length: 400 }, (_, i) => `Sentence ${i} of a long job.`);
-    const job = offThread.embed(texts, () => void offThread.dispose());
-    await expect(job).rejects.toThrow(/The indexing thread stopped/);
+    let disposed: Promise<void> | undefined;
+    const progress: number[] = [];
+    const job = offThread.embed(texts, (done) => {
+      progress.push(done);
+      disposed ??= offThread.dispose();
+    });
+    await expect(job).rejects.toThrow('The indexing thread was asked to stop.');
+    await disposed;
+    // Stopped between batches: the batch in hand finished, no later one began.
+    expect(progress.length).toBeLessThanOrEqual(2);
     expect((await offThread.embed(['one more']))[0]).toHaveLength(base.dimensions);
   } finally {
     await offThread.dispose();

@@ -4,13 +4,15 @@ import { ThreadRequests } from '../../src/index/threadRequests.ts';
 
 /**
  * A thread that answers `{ id, wait, value }` with `{ id, doubled }` after `wait` ms, first reporting
- * `{ id, step }` for each of `steps`, and exits when sent `{ exit: true }`.
+ * `{ id, step }` for each of `steps`; exits (code 3) when sent `{ exit: true }`, and when sent
+ * `{ stop: true, obey }` exits (code 0) only if `obey`.
  */
 const doubler = () =>
   new Worker(
     `const { parentPort } = require('node:worker_threads');
      parentPort.on('message', (m) => {
        if (m.exit) process.exit(3);
+       if (m.stop) return m.obey && process.exit(0);
        for (let step = 0; step < (m.steps ?? 0); step++) parentPort.postMessage({ id: m.id, step });
        setTimeout(() => parentPort.postMessage({ id: m.id, doubled: m.value * 2 }), m.wait);
      });`,
@@ -65,5 +67,19 @@ describe('ThreadRequests', () => {
     expect((await reply).doubled).toBe(10);
     await exited;
     expect(requests.stopped).toBe(true);
+  });
+
+  it('stops a thread by asking it to, and ends one that does not stop within the grace period', async () => {
+    const obeying = new ThreadRequests<Doubled>(doubler(), 'The doubling thread');
+    const obeyed = new Promise((resolve) => obeying.thread.once('exit', resolve));
+    await obeying.stop({ stop: true, obey: true }, 60_000);
+    expect(await obeyed).toBe(0);
+    await obeying.stop({ stop: true, obey: true }, 60_000);
+
+    const stubborn = new ThreadRequests<Doubled>(doubler(), 'The doubling thread');
+    const ended = new Promise((resolve) => stubborn.thread.once('exit', resolve));
+    await stubborn.stop({ stop: true, obey: false }, 50);
+    // Ended outright: terminate() makes the thread exit with code 1.
+    expect(await ended).toBe(1);
   });
 });
