@@ -1,8 +1,9 @@
 /**
  * `npm run eval`: answer quality and the answer/decline decision on every evaluation set, with the
  * BM25, dense and reciprocal-rank-fusion baselines measured in the same run on the same sentences.
- * Only data nothing was fitted on is reported: the new_wiki reporting half, WikiQA dev, COVID-QA
- * and Docent's own seed questions (the fit reads the new_wiki tuning half alone; see fit.ts).
+ * Only data nothing was fitted on is reported: the new_wiki reporting half, WikiQA dev, COVID-QA,
+ * the third batch of natural questions on the tuning articles (which the fit does not read) and
+ * Docent's own seed questions (the fit reads the new_wiki tuning half alone; see fit.ts).
  */
 import { writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
@@ -13,7 +14,7 @@ import { startLocalPostgres } from '../index/postgres/localPostgres.ts';
 import type { IndexReader } from '../index/store.ts';
 import type { MemoryIndex } from '../index/vectra/memoryIndex.ts';
 import { openCorpus, openPostgresCorpus } from './corpus.ts';
-import { covidQa, isTuningArticle, newWiki, seedQuestions, wikiQa, type EvalQuestion } from './datasets.ts';
+import { covidQa, isTuningArticle, naturalTuningQuestions, newWiki, seedQuestions, THIRD_BATCH_FILE, wikiQa, type EvalQuestion } from './datasets.ts';
 import { evaluateSet, METHODS, type Method, type SetResult } from './evaluate.ts';
 import { evenlySpaced, percent } from './metrics.ts';
 
@@ -71,6 +72,21 @@ const reporting = evenlySpaced(
 );
 rows.push(await evaluate(`new_wiki reporting half`, wikiIndex, reporting));
 rows.push(await evaluate('COVID-QA off-topic', wikiIndex, await covidQa()));
+const thirdBatch = await naturalTuningQuestions(THIRD_BATCH_FILE);
+rows.push(
+  await evaluate(
+    'third batch answerable',
+    wikiIndex,
+    thirdBatch.filter((q) => q.answerable),
+  ),
+);
+rows.push(
+  await evaluate(
+    'third batch unanswerable',
+    wikiIndex,
+    thirdBatch.filter((q) => !q.answerable),
+  ),
+);
 
 const wq = await wikiQa();
 const wqIndex = await corpus(wq.name, wq.articlesDir);
@@ -115,6 +131,7 @@ const lines = [
       `${row.label.padEnd(26)} ${String(row.n).padStart(5)}   ${METHODS.map((m) => pair(row, m)).join('   ')}   ${cell(row.outcomes.high, row.n)} ${cell(row.outcomes.low, row.n)} ${cell(row.outcomes.decline, row.n).padStart(8)}`,
   ),
   '',
+  `third batch: natural questions on the new_wiki tuning articles that npm run fit does not read (eval/tuning-questions-third-batch.jsonl; unanswerable: 17 the article does not answer, 30 off-topic).`,
   `high = answered with confidence; low = the closest passages, flagged as possibly not a direct answer; declined = "not covered".`,
   `Ranking and decision: ${(rows.reduce((sum, row) => sum + row.rankingMs * row.n, 0) / rows.reduce((sum, row) => sum + row.n, 0)).toFixed(1)} ms/question after embedding.`,
 ];

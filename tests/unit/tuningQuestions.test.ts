@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { naturalTuningQuestions, newWiki } from '../../src/eval/datasets.ts';
+import { naturalTuningQuestions, newWiki, THIRD_BATCH_FILE } from '../../src/eval/datasets.ts';
 
 const folders: string[] = [];
 
@@ -29,7 +29,7 @@ describe('naturalTuningQuestions', () => {
 
   it('gives every question its own id, and each answer string is in the article the question names', async () => {
     // The third batch is not fitted on (see eval/README.md), but is kept ready to be.
-    const questions = [...(await naturalTuningQuestions()), ...(await naturalTuningQuestions(path.resolve('eval', 'tuning-questions-third-batch.jsonl')))];
+    const questions = [...(await naturalTuningQuestions()), ...(await naturalTuningQuestions(THIRD_BATCH_FILE))];
     expect(new Set(questions.map((q) => q.id)).size).toBe(questions.length);
     const { articlesDir } = await newWiki();
     const missing: string[] = [];
