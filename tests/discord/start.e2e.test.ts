@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { defaultModelCacheDir } from '../../src/embeddings/minilm/modelFolder.ts';
-import { cliEnv, REPO_ROOT, SEED_FILES, SEED_SOURCES } from '../integration/helpers.ts';
+import { cliEnv, REPO_ROOT, removeTempDirs, SEED_FILES, SEED_SOURCES } from '../integration/helpers.ts';
 import { startFakeDiscord, type FakeDiscord } from './fake/fakeDiscord.ts';
 
 const TOKEN = 'MTIzNDU2Nzg5MDEyMzQ1Njc4.GabcDE.abcdefghijklmnopqrstuvwxyz0123456789';
@@ -25,6 +25,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // cliEnv makes a folder for the engine's logs.
+  removeTempDirs();
   await fake?.close();
   if (work) await rm(work, { recursive: true, force: true });
 });
