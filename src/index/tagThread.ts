@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { ThreadRequests } from './threadRequests.ts';
+import { restartingThread, ThreadRequests } from './threadRequests.ts';
 import type { TagReply, TagRequest } from './tagWorker.ts';
 
 /** Tags sentences with the entities they mention (`answerTypes.entityMentions`), one string per text. */
@@ -16,22 +16,15 @@ export interface EntityTagger {
  * The thread starts on first use and holds the process open only while a request waits.
  */
 export function entityTaggerThread(): EntityTagger {
-  let requests: ThreadRequests<TagReply> | undefined;
+  // A plain-JavaScript entry registers tsx in the new thread before loading the TypeScript worker.
+  const thread = restartingThread(() => new ThreadRequests<TagReply>(new Worker(new URL('./tagWorker.mjs', import.meta.url)), 'The entity-tagging thread'));
   return {
     async tag(texts) {
       if (texts.length === 0) return [];
-      if (requests === undefined || requests.stopped) {
-        // A plain-JavaScript entry registers tsx in the new thread before loading the TypeScript worker.
-        requests = new ThreadRequests(new Worker(new URL('./tagWorker.mjs', import.meta.url)), 'The entity-tagging thread');
-      }
-      const reply = await requests.ask((id) => ({ id, texts }) satisfies TagRequest);
+      const reply = await thread.requests().ask((id) => ({ id, texts }) satisfies TagRequest);
       if ('error' in reply) throw new Error(`Tagging entities failed: ${reply.error}`);
       return reply.entities;
     },
-    async close() {
-      const stopping = requests;
-      requests = undefined;
-      await stopping?.close();
-    },
+    close: () => thread.close(),
   };
 }

@@ -84,3 +84,22 @@ export class ThreadRequests<Reply extends { readonly id: number }> {
     else this.whenIdle = () => void this.thread.terminate();
   }
 }
+
+/**
+ * A thread its user starts on first use (`start`), and again after it stopped, so that one failure
+ * does not fail every later request; `close` ends the one running.
+ */
+export function restartingThread<Reply extends { readonly id: number }>(start: () => ThreadRequests<Reply>) {
+  let running: ThreadRequests<Reply> | undefined;
+  return {
+    requests(): ThreadRequests<Reply> {
+      if (running === undefined || running.stopped) running = start();
+      return running;
+    },
+    async close(): Promise<void> {
+      const stopping = running;
+      running = undefined;
+      await stopping?.close();
+    },
+  };
+}

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { ThreadRequests } from '../../src/index/threadRequests.ts';
+import { restartingThread, ThreadRequests } from '../../src/index/threadRequests.ts';
 
 /**
  * A thread that answers `{ id, wait, value }` with `{ id, doubled }` after `wait` ms, first reporting
@@ -77,9 +77,27 @@ describe('ThreadRequests', () => {
     await obeying.stop({ stop: true, obey: true }, 60_000);
 
     const stubborn = new ThreadRequests<Doubled>(doubler(), 'The doubling thread');
+    // Running first (a thread ended before it has started exits with code 0), as a real one is by the time it is stopped.
+    await stubborn.ask((id) => ({ id, wait: 0, value: 1 }));
     const ended = new Promise((resolve) => stubborn.thread.once('exit', resolve));
     await stubborn.stop({ stop: true, obey: false }, 50);
     // Ended outright: terminate() makes the thread exit with code 1.
     expect(await ended).toBe(1);
+  });
+
+  it('starts a thread again once the one it started has stopped, and not before', async () => {
+    const thread = restartingThread(() => new ThreadRequests<Doubled>(doubler(), 'The doubling thread'));
+    try {
+      const first = thread.requests();
+      expect(thread.requests()).toBe(first);
+      const exited = new Promise((resolve) => first.thread.once('exit', resolve));
+      void first.ask(() => ({ exit: true })).catch(() => undefined);
+      await exited;
+      const second = thread.requests();
+      expect(second).not.toBe(first);
+      expect((await second.ask((id) => ({ id, wait: 0, value: 3 }))).doubled).toBe(6);
+    } finally {
+      await thread.close();
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { type ChunkRecord, type SentenceRecord, type SourceItems, TURN_MS, turnsOf } from '../store.ts';
-import { ThreadRequests } from '../threadRequests.ts';
+import { restartingThread, ThreadRequests } from '../threadRequests.ts';
 import { concatenated } from '../vectorMath.ts';
 import { syncTree } from './generations.ts';
 import { writeShard } from './shards.ts';
@@ -78,22 +78,21 @@ export function unpackItems(packed: PackedItems): SourceItems {
  * a write waits.
  */
 export class ShardThread {
-  private requests: ThreadRequests<ShardReply> | undefined;
+  // A plain-JavaScript entry registers tsx in the new thread before loading the TypeScript worker.
+  private readonly thread = restartingThread(
+    () => new ThreadRequests<ShardReply>(new Worker(new URL('./shardWorker.mjs', import.meta.url)), 'The shard-writing thread'),
+  );
 
   async write(folder: string, items: SourceItems): Promise<void> {
     const packed = await packItems(items);
-    if (this.requests === undefined || this.requests.stopped) {
-      // A plain-JavaScript entry registers tsx in the new thread before loading the TypeScript worker.
-      this.requests = new ThreadRequests(new Worker(new URL('./shardWorker.mjs', import.meta.url)), 'The shard-writing thread');
-    }
-    const reply = await this.requests.ask((id) => ({ id, folder, items: packed }) satisfies ShardRequest, [packed.values.buffer, packed.lengths.buffer]);
+    const reply = await this.thread
+      .requests()
+      .ask((id) => ({ id, folder, items: packed }) satisfies ShardRequest, [packed.values.buffer, packed.lengths.buffer]);
     if ('failed' in reply) throw Object.assign(new Error(reply.failed), { code: reply.code });
   }
 
   /** Ends the thread; writes still waiting fail. */
-  async close(): Promise<void> {
-    const requests = this.requests;
-    this.requests = undefined;
-    await requests?.close();
+  close(): Promise<void> {
+    return this.thread.close();
   }
 }
