@@ -101,36 +101,55 @@ function firstHitShare(groups: readonly Group[], weights: readonly number[]): nu
 }
 
 /**
+ * The share in NATURAL_SHARES that `measure` scores best (the first on a tie), and each share's
+ * figures under the key `label` gives it, logged as they come.
+ */
+function bestShare(
+  label: (share: number) => string,
+  measure: (share: number) => { figures: string; score: number },
+): { share: number; scores: Record<string, string> } {
+  const scores: Record<string, string> = {};
+  let best = { share: NATURAL_SHARES[0]!, score: -1 };
+  for (const share of NATURAL_SHARES) {
+    const { figures, score } = measure(share);
+    const key = label(share);
+    scores[key] = figures;
+    stderrLog(`  ${key}: ${figures}`);
+    if (score > best.score) best = { share, score };
+  }
+  return { share: best.share, scores };
+}
+
+/**
  * The natural questions' weight that ranks best on articles left out of the fit: folds of tuning
  * articles, each scored by the mean of its crowd and natural questions' hit@1, so that neither
  * kind of question is given up for the other.
  */
 function crossValidatedShare(crowd: readonly Group[], natural: readonly Group[], stage: string): { share: number; scores: Record<string, string> } {
   const articles = [...new Set(crowd.map((group) => group.article))].sort();
-  const scores: Record<string, string> = {};
-  let best = { share: NATURAL_SHARES[0]!, score: -1 };
-  for (const share of NATURAL_SHARES) {
-    let crowdHits = 0;
-    let naturalHits = 0;
-    for (let fold = 0; fold < FOLDS; fold++) {
-      const heldOut = new Set(articles.filter((_, i) => i % FOLDS === fold));
-      const weights = fitRanker(
-        crowd.filter((g) => !heldOut.has(g.article)),
-        natural.filter((g) => !heldOut.has(g.article)),
-        share,
-      );
-      const crowdOut = crowd.filter((g) => heldOut.has(g.article));
-      const naturalOut = natural.filter((g) => heldOut.has(g.article));
-      crowdHits += firstHitShare(crowdOut, weights) * crowdOut.length;
-      naturalHits += firstHitShare(naturalOut, weights) * naturalOut.length;
-    }
-    const score = (crowdHits / crowd.length + naturalHits / natural.length) / 2;
-    const key = `${stage}, natural share ${share}: held-out hit@1 crowd / natural`;
-    scores[key] = `${((100 * crowdHits) / crowd.length).toFixed(1)}% / ${((100 * naturalHits) / natural.length).toFixed(1)}%`;
-    stderrLog(`  ${key}: ${scores[key]}`);
-    if (score > best.score) best = { share, score };
-  }
-  return { share: best.share, scores };
+  return bestShare(
+    (share) => `${stage}, natural share ${share}: held-out hit@1 crowd / natural`,
+    (share) => {
+      let crowdHits = 0;
+      let naturalHits = 0;
+      for (let fold = 0; fold < FOLDS; fold++) {
+        const heldOut = new Set(articles.filter((_, i) => i % FOLDS === fold));
+        const weights = fitRanker(
+          crowd.filter((g) => !heldOut.has(g.article)),
+          natural.filter((g) => !heldOut.has(g.article)),
+          share,
+        );
+        const crowdOut = crowd.filter((g) => heldOut.has(g.article));
+        const naturalOut = natural.filter((g) => heldOut.has(g.article));
+        crowdHits += firstHitShare(crowdOut, weights) * crowdOut.length;
+        naturalHits += firstHitShare(naturalOut, weights) * naturalOut.length;
+      }
+      return {
+        figures: `${((100 * crowdHits) / crowd.length).toFixed(1)}% / ${((100 * naturalHits) / natural.length).toFixed(1)}%`,
+        score: (crowdHits / crowd.length + naturalHits / natural.length) / 2,
+      };
+    },
+  );
 }
 
 /** Evidence rows with a weight each, labelled for one decision model. */
@@ -363,16 +382,10 @@ const DECISION_FIGURES = 'held out: answerable high / off-topic declined / topic
  * share from 1 to 0.25, which would have cut the natural examples' weight here fourfold.
  */
 function crossValidatedDecisionShare(): { share: number; scores: Record<string, string> } {
-  const scores: Record<string, string> = {};
-  let best = { share: NATURAL_SHARES[0]!, score: -1 };
-  for (const share of NATURAL_SHARES) {
-    const { figures, score } = crossValidatedDecision(RELATED_EVIDENCE, ANSWER_EVIDENCE, share);
-    const key = `decision, natural share ${share}, ${DECISION_FIGURES}`;
-    scores[key] = figures;
-    stderrLog(`  ${key}: ${figures}`);
-    if (score > best.score) best = { share, score };
-  }
-  return { share: best.share, scores };
+  return bestShare(
+    (share) => `decision, natural share ${share}, ${DECISION_FIGURES}`,
+    (share) => crossValidatedDecision(RELATED_EVIDENCE, ANSWER_EVIDENCE, share),
+  );
 }
 
 const withoutWordPieces = (evidence: EvidenceName[]) => evidence.filter((name) => !(WORD_PIECE_EVIDENCE as readonly EvidenceName[]).includes(name));
