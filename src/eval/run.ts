@@ -72,28 +72,15 @@ const reporting = evenlySpaced(
 );
 rows.push(await evaluate(`new_wiki reporting half`, wikiIndex, reporting));
 rows.push(await evaluate('COVID-QA off-topic', wikiIndex, await covidQa()));
-const thirdBatch = await naturalTuningQuestions(THIRD_BATCH_FILE);
-rows.push(
-  await evaluate(
-    'third batch answerable',
-    wikiIndex,
-    thirdBatch.filter((q) => q.answerable),
-  ),
-);
-rows.push(
-  await evaluate(
-    'third batch unanswerable',
-    wikiIndex,
-    thirdBatch.filter((q) => !q.answerable),
-  ),
-);
 
+const thirdBatch = await naturalTuningQuestions(THIRD_BATCH_FILE);
 const wq = await wikiQa();
 const wqIndex = await corpus(wq.name, wq.articlesDir);
 const seeds = await seedQuestions();
 const seedIndex = await corpus(seeds.name, seeds.articlesDir);
-// Each corpus's questions in two rows: those its sources answer, and those they do not.
+// Each set's questions in two rows: those its sources answer, and those they do not.
 for (const [label, index, questions] of [
+  ['third batch', wikiIndex, thirdBatch],
   ['WikiQA dev', wqIndex, wq.questions],
   ['seed', seedIndex, seeds.questions],
 ] as const) {
@@ -131,7 +118,7 @@ const lines = [
       `${row.label.padEnd(26)} ${String(row.n).padStart(5)}   ${METHODS.map((m) => pair(row, m)).join('   ')}   ${cell(row.outcomes.high, row.n)} ${cell(row.outcomes.low, row.n)} ${cell(row.outcomes.decline, row.n).padStart(8)}`,
   ),
   '',
-  `third batch: natural questions on the new_wiki tuning articles that npm run fit does not read (eval/tuning-questions-third-batch.jsonl; unanswerable: 17 the article does not answer, 30 off-topic).`,
+  `third batch: natural questions on the new_wiki tuning articles that npm run fit does not read (eval/tuning-questions-third-batch.jsonl; unanswerable: ${thirdBatch.filter((q) => !q.answerable && q.article).length} the article does not answer, ${thirdBatch.filter((q) => !q.article).length} off-topic).`,
   `high = answered with confidence; low = the closest passages, flagged as possibly not a direct answer; declined = "not covered".`,
   `Ranking and decision: ${(rows.reduce((sum, row) => sum + row.rankingMs * row.n, 0) / rows.reduce((sum, row) => sum + row.n, 0)).toFixed(1)} ms/question after embedding.`,
 ];

@@ -28,7 +28,7 @@ describe('naturalTuningQuestions', () => {
   });
 
   it('gives every question its own id, and each answer string is in the article the question names', async () => {
-    // The third batch is not fitted on (see eval/README.md), but is kept ready to be.
+    // The third batch is reported by the eval, not fitted on (see eval/README.md); its answers are checked the same way.
     const questions = [...(await naturalTuningQuestions()), ...(await naturalTuningQuestions(THIRD_BATCH_FILE))];
     expect(new Set(questions.map((q) => q.id)).size).toBe(questions.length);
     const { articlesDir } = await newWiki();
